@@ -1,0 +1,573 @@
+"""The marketer's workspace. ModelAdmins translate clicks into service calls."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import selectors, services
+from .audience_csv import AudienceFileError, rejected_rows_csv
+from .forms import AudienceImportUploadForm, CampaignForm, ContactForm, ImageAssetForm
+from .models import (
+    Audience,
+    AudienceImport,
+    CallbackEvent,
+    Campaign,
+    ChannelAttempt,
+    Contact,
+    ImageAsset,
+    Recipient,
+)
+from .sms import personalise, sms_segments
+
+
+class ReadOnlyAdminMixin:
+    """Delivery records come from Telesign; nobody edits them by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def image_thumbnail(asset: ImageAsset | None, *, height: int = 48) -> str:
+    if asset is None:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="{}" style="max-height:{}px;max-width:{}px;'
+        'border-radius:4px;vertical-align:middle">',
+        asset.public_url,
+        asset.name,
+        height,
+        height * 2,
+    )
+
+
+# --- Image library ----------------------------------------------------------
+
+
+@admin.register(ImageAsset)
+class ImageAssetAdmin(admin.ModelAdmin):
+    form = ImageAssetForm
+    list_display = ["thumbnail", "name", "format", "dimensions", "size", "created_at"]
+    list_display_links = ["thumbnail", "name"]
+    search_fields = ["name"]
+    list_filter = ["format"]
+    readonly_fields = [
+        "preview",
+        "public_address",
+        "format",
+        "dimensions",
+        "size",
+        "checksum",
+        "created_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "upload", "external_url"]
+        return [
+            "name",
+            "preview",
+            "public_address",
+            "external_url",
+            "format",
+            "dimensions",
+            "size",
+            "checksum",
+            "created_at",
+        ]
+
+    @admin.display(description="Image")
+    def thumbnail(self, obj):
+        return image_thumbnail(obj)
+
+    @admin.display(description="Preview")
+    def preview(self, obj):
+        return image_thumbnail(obj, height=240)
+
+    @admin.display(description="Public address (fetched by Viber)")
+    def public_address(self, obj):
+        return format_html('<a href="{0}">{0}</a>', obj.public_url)
+
+    @admin.display(description="Dimensions")
+    def dimensions(self, obj):
+        return f"{obj.width}×{obj.height}" if obj.width else "—"
+
+    @admin.display(description="Size", ordering="bytes")
+    def size(self, obj):
+        if not obj.bytes:
+            return "—"
+        return f"{obj.bytes / 1024:.0f} KB"
+
+
+# --- Contacts -----------------------------------------------------------------
+
+
+class OptedOutFilter(admin.SimpleListFilter):
+    title = "opted out"
+    parameter_name = "opted_out"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Opted out"), ("no", "Can be messaged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(opted_out_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(opted_out_at__isnull=True)
+        return queryset
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    form = ContactForm
+    list_display = ["phone", "name", "opted_out_at", "opt_out_source", "created_at"]
+    search_fields = ["phone", "name"]
+    list_filter = [OptedOutFilter, "opt_out_source", "audiences"]
+    readonly_fields = ["opted_out_at", "opt_out_source", "created_at", "updated_at"]
+    actions = ["opt_out", "opt_in"]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Numbers are stored as E.164: let "+44 7911 123-456" find +447911123456.
+        compact = "".join(ch for ch in search_term if ch.isdigit() or ch == "+")
+        if compact and len(compact) >= 4 and compact != search_term:
+            search_term = compact
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description="Opt out selected contacts", permissions=["change"])
+    def opt_out(self, request, queryset):
+        count = services.contacts_opt_out(contact_ids=queryset.values("id"))
+        self.message_user(request, f"{count} contact(s) opted out.", messages.SUCCESS)
+
+    @admin.action(description="Opt selected contacts back in", permissions=["change"])
+    def opt_in(self, request, queryset):
+        count = services.contacts_opt_in(contact_ids=queryset.values("id"))
+        self.message_user(
+            request, f"{count} contact(s) opted back in.", messages.SUCCESS
+        )
+
+
+# --- Audiences and CSV import -------------------------------------------------
+
+
+class AudienceImportInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AudienceImport
+    fields = [
+        "file_name",
+        "status",
+        "rows_total",
+        "rows_valid",
+        "rows_rejected",
+        "contacts_created",
+        "members_added",
+        "uploaded_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "Import history"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.view_audience")
+
+
+@admin.register(Audience)
+class AudienceAdmin(admin.ModelAdmin):
+    list_display = ["name", "contact_count", "opted_out_count", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["contacts_link", "created_at"]
+    fields = ["name", "description", "contacts_link", "created_at"]
+    inlines = [AudienceImportInline]
+
+    def get_queryset(self, request):
+        return selectors.audiences_with_counts()
+
+    @admin.display(description="Contacts", ordering="contact_count")
+    def contact_count(self, obj):
+        return obj.contact_count
+
+    @admin.display(description="Opted out", ordering="opted_out_count")
+    def opted_out_count(self, obj):
+        return obj.opted_out_count
+
+    @admin.display(description="Contacts")
+    def contacts_link(self, obj):
+        if not obj.pk:
+            return "Save the audience, then import contacts from a CSV file."
+        url = reverse("admin:campaigns_contact_changelist")
+        return format_html(
+            '<a href="{}?audiences__id__exact={}">{} contact(s), {} opted out</a>',
+            url,
+            obj.pk,
+            obj.contact_count,
+            obj.opted_out_count,
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:audience_id>/import/",
+                wrap(self.import_upload_view),
+                name="campaigns_audience_import",
+            ),
+            path(
+                "imports/<int:import_id>/",
+                wrap(self.import_check_view),
+                name="campaigns_audience_import_check",
+            ),
+            path(
+                "imports/<int:import_id>/rejected.csv",
+                wrap(self.import_rejected_csv_view),
+                name="campaigns_audience_import_rejected",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _check_import_permission(self, request):
+        if not (
+            request.user.has_perm("campaigns.change_audience")
+            and request.user.has_perm("campaigns.add_contact")
+        ):
+            raise PermissionDenied
+
+    def import_upload_view(self, request, audience_id):
+        self._check_import_permission(request)
+        audience = get_object_or_404(Audience, pk=audience_id)
+        form = AudienceImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                audience_import, _ = services.audience_import_check(
+                    audience=audience,
+                    file_name=upload.name,
+                    content=upload.read(),
+                    user=request.user,
+                )
+            except AudienceFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return HttpResponseRedirect(
+                    reverse(
+                        "admin:campaigns_audience_import_check",
+                        args=[audience_import.pk],
+                    )
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import contacts into “{audience}”",
+            "opts": self.model._meta,
+            "audience": audience,
+            "form": form,
+            "default_region": settings.DEFAULT_PHONE_REGION,
+        }
+        return TemplateResponse(
+            request, "admin/campaigns/audience/import_upload.html", context
+        )
+
+    def import_check_view(self, request, import_id):
+        self._check_import_permission(request)
+        audience_import = get_object_or_404(
+            AudienceImport.objects.select_related("audience"), pk=import_id
+        )
+        audience_url = reverse(
+            "admin:campaigns_audience_change", args=[audience_import.audience_id]
+        )
+        if request.method == "POST":
+            try:
+                if "confirm" in request.POST:
+                    done = services.audience_import_confirm(
+                        audience_import=audience_import
+                    )
+                    self.message_user(
+                        request,
+                        f"Imported {done.rows_valid} row(s): {done.contacts_created} "
+                        f"new contact(s), {done.members_added} added to "
+                        f"“{done.audience}”.",
+                        messages.SUCCESS,
+                    )
+                else:
+                    services.audience_import_discard(audience_import=audience_import)
+                    self.message_user(request, "Import discarded.", messages.INFO)
+            except services.DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(audience_url)
+
+        parsed = None
+        if audience_import.status == AudienceImport.Status.CHECKED:
+            parsed = services.audience_import_parse(audience_import=audience_import)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Check “{audience_import.file_name}” before importing",
+            "opts": self.model._meta,
+            "audience_import": audience_import,
+            "audience_url": audience_url,
+            "parsed": parsed,
+            "preview_rows": parsed.rows[:10] if parsed else [],
+            "rejected_rows": parsed.rejected[:500] if parsed else [],
+            "duplicate_rows": parsed.duplicates[:500] if parsed else [],
+        }
+        return TemplateResponse(
+            request, "admin/campaigns/audience/import_check.html", context
+        )
+
+    def import_rejected_csv_view(self, request, import_id):
+        self._check_import_permission(request)
+        audience_import = get_object_or_404(AudienceImport, pk=import_id)
+        if audience_import.status != AudienceImport.Status.CHECKED:
+            raise PermissionDenied("The file of this import is no longer kept.")
+        parsed = services.audience_import_parse(audience_import=audience_import)
+        response = HttpResponse(
+            rejected_rows_csv(parsed), content_type="text/csv; charset=utf-8"
+        )
+        stem = audience_import.file_name.rsplit(".", 1)[0] or "audience"
+        response["Content-Disposition"] = f'attachment; filename="{stem}-rejected.csv"'
+        return response
+
+
+# --- Campaigns ----------------------------------------------------------------
+
+CAMPAIGN_CONTENT_FIELDS = [
+    "name",
+    "image",
+    "viber_template",
+    "fallback_time",
+    "sms_fallback_enabled",
+    "sms_text",
+    "message_type",
+    "audiences",
+    "scheduled_at",
+    "max_send_rate",
+]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = [
+        "name",
+        "status",
+        "image_thumbnail",
+        "message_type",
+        "sms_fallback_enabled",
+        "scheduled_at",
+        "created_at",
+    ]
+    list_filter = ["status", "message_type", "sms_fallback_enabled"]
+    search_fields = ["name"]
+    filter_horizontal = ["audiences"]
+    list_select_related = ["image"]
+    autocomplete_fields = []
+    fieldsets = [
+        (None, {"fields": ["name", "status", "status_reason"]}),
+        (
+            "Viber message",
+            {"fields": ["image", "image_preview", "viber_template", "message_type"]},
+        ),
+        (
+            "SMS fallback",
+            {
+                "fields": [
+                    "sms_fallback_enabled",
+                    "fallback_time",
+                    "sms_text",
+                    "sms_length",
+                ]
+            },
+        ),
+        ("Audience", {"fields": ["audiences", "audience_summary"]}),
+        ("Sending", {"fields": ["scheduled_at", "max_send_rate"]}),
+        (
+            "History",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "started_at",
+                    "completed_at",
+                ],
+            },
+        ),
+    ]
+
+    class Media:
+        js = ["campaigns/sms_counter.js"]
+        css = {"all": ["campaigns/admin.css"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [
+            "status",
+            "status_reason",
+            "image_preview",
+            "sms_length",
+            "audience_summary",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "completed_at",
+        ]
+        if obj is not None and obj.is_content_locked:
+            readonly += CAMPAIGN_CONTENT_FIELDS
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Image")
+    def image_thumbnail(self, obj):
+        return image_thumbnail(obj.image)
+
+    @admin.display(description="Image preview")
+    def image_preview(self, obj):
+        if not obj.pk:
+            return "Shown after saving."
+        return image_thumbnail(obj.image, height=160)
+
+    @admin.display(description="Length")
+    def sms_length(self, obj):
+        segments = sms_segments(obj.sms_text or "")
+        return (
+            f"{segments.characters} characters, {segments.segments} segment(s), "
+            f"{segments.encoding} (before personalisation)"
+        )
+
+    @admin.display(description="Recipients targeted")
+    def audience_summary(self, obj):
+        if not obj.pk:
+            return "Shown after saving."
+        summary = selectors.campaign_audience_summary(campaign=obj)
+        return (
+            f"{summary['targeted']} recipient(s) would be messaged: "
+            f"{summary['contacts']} contact(s) in the audiences, "
+            f"{summary['opted_out']} opted out and excluded."
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:campaign_id>/preview/",
+                wrap(self.preview_view),
+                name="campaigns_campaign_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, campaign_id):
+        campaign = get_object_or_404(
+            Campaign.objects.select_related("image"), pk=campaign_id
+        )
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        contact_id = request.GET.get("contact")
+        contact = selectors.campaign_preview_contact(
+            campaign=campaign,
+            contact_id=int(contact_id) if contact_id and contact_id.isdigit() else None,
+        )
+        sms_text = personalise(campaign.sms_text, contact) if contact else ""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of “{campaign}”",
+            "opts": self.model._meta,
+            "original": campaign,
+            "campaign": campaign,
+            "contact": contact,
+            "sample_contacts": selectors.campaign_target_contacts(
+                campaign=campaign
+            ).order_by("id")[:20],
+            "sms_text": sms_text,
+            "sms_segments": sms_segments(sms_text),
+        }
+        return TemplateResponse(
+            request, "admin/campaigns/campaign/preview.html", context
+        )
+
+
+# --- Delivery records (read-only) ---------------------------------------------
+
+
+class ChannelAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ChannelAttempt
+    fields = [
+        "position",
+        "channel",
+        "status_code",
+        "status_description",
+        "reference_id",
+        "updated_on",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Recipient)
+class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "phone",
+        "campaign",
+        "outcome",
+        "last_channel",
+        "status_code",
+        "status_description",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+    ]
+    list_filter = [
+        "outcome",
+        "last_channel",
+        "suppression_reason",
+        "status_code",
+        "campaign",
+    ]
+    search_fields = ["phone", "external_id", "reference_id"]
+    list_select_related = ["campaign"]
+    inlines = [ChannelAttemptInline]
+    show_full_result_count = False
+
+
+@admin.register(ChannelAttempt)
+class ChannelAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "recipient",
+        "channel",
+        "position",
+        "status_code",
+        "status_description",
+        "updated_on",
+    ]
+    list_filter = ["channel", "status_code", "recipient__campaign"]
+    search_fields = ["reference_id", "recipient__phone"]
+    list_select_related = ["recipient__campaign"]
+    show_full_result_count = False
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "kind",
+        "processing",
+        "signature",
+        "reference_id",
+        "external_id",
+    ]
+    list_filter = ["kind", "processing", "signature"]
+    search_fields = ["reference_id", "external_id"]
+    show_full_result_count = False

@@ -1,0 +1,165 @@
+"""Reads an audience CSV into valid rows and row-by-row errors, writing nothing.
+
+Accepts what spreadsheets really export: UTF-8 with or without a BOM, comma or
+semicolon separators, numbers with spaces, dashes, `+` or `00`, and Excel's
+scientific notation when no digit was lost.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from .exports import csv_safe_cell
+from .phones import PhoneNumberError, phone_normalize
+
+PHONE_HEADERS = {"phone", "phone_number", "phonenumber", "mobile", "msisdn", "number"}
+NAME_HEADERS = {"name", "full_name"}
+MAX_ATTRIBUTE_LENGTH = 500
+
+
+class AudienceFileError(ValueError):
+    """The file as a whole cannot be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line: int
+    phone: str
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    values: dict[str, str]
+    reason: str
+
+
+@dataclass
+class ParsedAudienceCsv:
+    headers: list[str]
+    rows: list[ParsedRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    # (line, first line with the same number) for numbers seen twice in the file.
+    duplicates: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.rows) + len(self.rejected) + len(self.duplicates)
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def _decode(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AudienceFileError(
+            "The file is not UTF-8 text. In Excel choose “CSV UTF-8” when saving."
+        ) from exc
+
+
+def _delimiter(first_line: str) -> str:
+    # Spreadsheets in many European locales save with semicolons.
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:
+    """Parse `content`; raise AudienceFileError if the file cannot be read at all."""
+    text = _decode(content)
+    if not text.strip():
+        raise AudienceFileError("The file is empty.")
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    try:
+        raw_headers = next(reader)
+        while not any(h.strip() for h in raw_headers):
+            raw_headers = next(reader)
+    except StopIteration as exc:
+        raise AudienceFileError("The file has no header row.") from exc
+    except csv.Error as exc:
+        raise AudienceFileError(f"The file is not valid CSV: {exc}.") from exc
+
+    keys = [_header_key(h) for h in raw_headers]
+    phone_columns = [i for i, key in enumerate(keys) if key in PHONE_HEADERS]
+    if not phone_columns:
+        raise AudienceFileError(
+            "The file needs a column named “phone” (found: "
+            + ", ".join(f"“{h.strip()}”" for h in raw_headers if h.strip())
+            + ")."
+        )
+    if len(phone_columns) > 1:
+        raise AudienceFileError("The file has more than one phone column.")
+    duplicated = {k for k in keys if k and keys.count(k) > 1}
+    if duplicated:
+        raise AudienceFileError(
+            "Column names repeat: " + ", ".join(sorted(duplicated)) + "."
+        )
+    phone_index = phone_columns[0]
+
+    parsed = ParsedAudienceCsv(headers=[h.strip() for h in raw_headers])
+    first_line_of_phone: dict[str, int] = {}
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            row = {raw_headers[i].strip(): v for i, v in enumerate(values[: len(keys)])}
+            if len(values) > len(keys):
+                parsed.rejected.append(
+                    RejectedRow(
+                        line,
+                        row,
+                        f"The row has {len(values)} values but the header has "
+                        f"{len(keys)} columns.",
+                    )
+                )
+                continue
+            raw_phone = values[phone_index] if phone_index < len(values) else ""
+            try:
+                phone = phone_normalize(raw_phone, default_region=default_region)
+            except PhoneNumberError as exc:
+                parsed.rejected.append(RejectedRow(line, row, str(exc)))
+                continue
+            if phone in first_line_of_phone:
+                parsed.duplicates.append((line, first_line_of_phone[phone], phone))
+                continue
+            first_line_of_phone[phone] = line
+            name = ""
+            attributes: dict[str, str] = {}
+            for i, key in enumerate(keys):
+                if i == phone_index or not key or i >= len(values):
+                    continue
+                value = values[i].strip()[:MAX_ATTRIBUTE_LENGTH]
+                if key in NAME_HEADERS:
+                    name = value
+                elif value:
+                    attributes[key] = value
+            if not name and ("first_name" in attributes or "last_name" in attributes):
+                name = " ".join(
+                    p
+                    for p in (attributes.get("first_name"), attributes.get("last_name"))
+                    if p
+                )
+            parsed.rows.append(ParsedRow(line, phone, name[:200], attributes))
+    except csv.Error as exc:
+        raise AudienceFileError(
+            f"The file is not valid CSV near line {reader.line_num}: {exc}."
+        ) from exc
+    return parsed
+
+
+def rejected_rows_csv(parsed: ParsedAudienceCsv) -> str:
+    """The rejected rows as CSV, with the reason first, ready to fix and re-upload."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_safe_cell(h) for h in ["line", "reason", *parsed.headers]])
+    for rejected in parsed.rejected:
+        cells = [rejected.line, rejected.reason]
+        cells += [rejected.values.get(h, "") for h in parsed.headers]
+        writer.writerow([csv_safe_cell(cell) for cell in cells])
+    return out.getvalue()

@@ -1,0 +1,158 @@
+"""Admin forms: they translate input and call validation helpers; no business rules."""
+
+from urllib.parse import urlparse
+
+from django import forms
+from django.conf import settings
+
+from .images import ImageRejected
+from .models import Campaign, Contact, ImageAsset
+from .phones import PhoneNumberError, phone_normalize
+from .services import image_asset_fill_from_upload
+from .sms import sms_segments
+
+
+class ImageAssetForm(forms.ModelForm):
+    upload = forms.FileField(
+        required=False,
+        label="Image file",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+    class Meta:
+        model = ImageAsset
+        fields = ["name", "upload", "external_url"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "upload" in self.fields:
+            limit_mb = settings.IMAGE_MAX_BYTES / (1024 * 1024)
+            self.fields[
+                "upload"
+            ].help_text = f"A JPEG or PNG image, at most {limit_mb:.1f} MB."
+        if self.instance.pk:
+            # A sent image must stay what recipients saw: replace by adding a new one.
+            del self.fields["upload"]
+            self.fields["external_url"].disabled = True
+
+    def clean_external_url(self):
+        url = self.cleaned_data["external_url"].strip()
+        if not url:
+            return url
+        parsed = urlparse(url)
+        if parsed.scheme != "https":
+            raise forms.ValidationError(
+                "Viber fetches images over https only; the address must start "
+                "with https://."
+            )
+        if not parsed.path.lower().endswith((".jpg", ".jpeg", ".png")):
+            raise forms.ValidationError(
+                "The address must end in .jpg, .jpeg or .png so Viber accepts it."
+            )
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            return cleaned
+        upload = cleaned.get("upload")
+        external_url = cleaned.get("external_url")
+        if upload and external_url:
+            raise forms.ValidationError(
+                "Upload a file or give an external address, not both."
+            )
+        if not upload and not external_url and not self.has_error("external_url"):
+            raise forms.ValidationError(
+                "Upload a JPEG or PNG image, or give the https address of one."
+            )
+        if upload:
+            if upload.size > settings.IMAGE_MAX_BYTES:
+                self.add_error(
+                    "upload",
+                    f"The file is {upload.size / (1024 * 1024):.1f} MB; images may "
+                    f"be at most {settings.IMAGE_MAX_BYTES / (1024 * 1024):.1f} MB.",
+                )
+                return cleaned
+            try:
+                image_asset_fill_from_upload(
+                    asset=self.instance, data=upload.read(), file_name=upload.name
+                )
+            except ImageRejected as exc:
+                self.add_error("upload", str(exc))
+        elif external_url:
+            lower = urlparse(external_url).path.lower()
+            self.instance.format = "PNG" if lower.endswith(".png") else "JPEG"
+        return cleaned
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["phone", "name", "attributes"]
+
+    def clean_phone(self):
+        try:
+            return phone_normalize(
+                self.cleaned_data["phone"],
+                default_region=settings.DEFAULT_PHONE_REGION,
+            )
+        except PhoneNumberError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_attributes(self):
+        attributes = self.cleaned_data["attributes"] or {}
+        if not isinstance(attributes, dict):
+            raise forms.ValidationError(
+                "Attributes must be an object of names and values, e.g. "
+                '{"first_name": "Ana"}.'
+            )
+        return attributes
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "image",
+            "viber_template",
+            "fallback_time",
+            "sms_fallback_enabled",
+            "sms_text",
+            "message_type",
+            "audiences",
+            "scheduled_at",
+            "max_send_rate",
+        ]
+        widgets = {
+            "sms_text": forms.Textarea(
+                attrs={"rows": 4, "cols": 60, "data-sms-counter": "1"}
+            ),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("sms_fallback_enabled")
+            and not (cleaned.get("sms_text") or "").strip()
+        ):
+            self.add_error(
+                "sms_text",
+                "Write the SMS text, or turn the SMS fallback off.",
+            )
+        text = cleaned.get("sms_text") or ""
+        if text and sms_segments(text).segments > 10:
+            self.add_error(
+                "sms_text",
+                "The SMS text is longer than 10 segments; shorten it.",
+            )
+        return cleaned
+
+
+class AudienceImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A “phone” column is required; “name” and any other columns "
+        "become contact fields usable in personalisation.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

@@ -1,0 +1,429 @@
+"""The campaign domain: who is messaged (Contact, Audience), with what
+(ImageAsset, Campaign), and what Telesign did with each message (Recipient,
+ChannelAttempt, CallbackEvent).
+
+Invariants live in `Meta.constraints`; business rules live in services.py.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class OptOutSource(models.TextChoices):
+    ADMIN = "admin", "Marked in admin"
+    REPLY = "reply", "Replied with an opt-out keyword"
+    IMPORT = "import", "Imported as opted out"
+
+
+class Contact(models.Model):
+    phone = models.CharField(
+        "phone (E.164)",
+        max_length=16,
+        unique=True,
+        help_text="For example +15558675309",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Free-form fields usable in personalisation, e.g. {first_name}.",
+    )
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opt_out_source = models.CharField(
+        max_length=16, choices=OptOutSource.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["phone"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="contact_phone_is_e164",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.phone})" if self.name else self.phone
+
+    @property
+    def is_opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class Audience(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    contacts = models.ManyToManyField(
+        Contact, through="AudienceMember", related_name="audiences", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AudienceMember(models.Model):
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience", "contact"], name="unique_audience_contact"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contact} in {self.audience}"
+
+
+class AudienceImport(models.Model):
+    """An uploaded audience CSV, kept between the check page and the confirm."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "Checked, waiting for confirmation"
+        IMPORTED = "imported", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    audience = models.ForeignKey(
+        Audience, on_delete=models.CASCADE, related_name="imports"
+    )
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.CHECKED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    contacts_created = models.PositiveIntegerField(default=0)
+    members_added = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.file_name} → {self.audience}"
+
+
+class ImageFormat(models.TextChoices):
+    JPEG = "JPEG", "JPEG"
+    PNG = "PNG", "PNG"
+
+
+class ImageAsset(models.Model):
+    """An image Viber fetches by URL: uploaded here, or hosted elsewhere on https."""
+
+    name = models.CharField(max_length=200)
+    file = models.FileField(upload_to="images/%Y/%m/", blank=True)
+    external_url = models.URLField(
+        "external https URL",
+        max_length=500,
+        blank=True,
+        help_text="Instead of uploading: an https URL where the image is hosted.",
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    format = models.CharField(max_length=8, choices=ImageFormat.choices, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.PositiveIntegerField(null=True, blank=True)
+    checksum = models.CharField("SHA-256", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(file="") & ~Q(external_url=""))
+                | (~Q(file="") & Q(external_url="")),
+                name="image_asset_file_xor_external_url",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.format == ImageFormat.PNG else "jpg"
+
+    @property
+    def content_type(self) -> str:
+        return "image/png" if self.format == ImageFormat.PNG else "image/jpeg"
+
+    @property
+    def public_url(self) -> str:
+        """The absolute URL Telesign and Viber fetch the image from."""
+        if self.external_url:
+            return self.external_url
+        path = reverse(
+            "image_asset_public",
+            kwargs={"public_id": self.public_id, "extension": self.extension},
+        )
+        return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class ViberTemplate(models.TextChoices):
+        IMAGE = "image", "Image"
+        IMAGE_SESSION = "image_session", "Image, as part of a session"
+
+    class MessageType(models.TextChoices):
+        MKT = "MKT", "Marketing (MKT)"
+        ARN = "ARN", "Alerts, reminders, notifications (ARN)"
+
+    # Telesign's limits for channels[].fallback_time, in seconds.
+    FALLBACK_TIME_MIN = 30
+    FALLBACK_TIME_MAX = 3600
+    # Statuses in which the message content may still change.
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    status_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why the campaign is in its status."
+    )
+    image = models.ForeignKey(
+        ImageAsset, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    viber_template = models.CharField(
+        max_length=16, choices=ViberTemplate.choices, default=ViberTemplate.IMAGE
+    )
+    fallback_time = models.PositiveIntegerField(
+        "fallback time (seconds)",
+        default=600,
+        validators=[MinValueValidator(30), MaxValueValidator(3600)],
+        help_text="How long Viber may take before Telesign falls back to SMS "
+        "(30–3600 seconds).",
+    )
+    sms_fallback_enabled = models.BooleanField("SMS fallback", default=True)
+    sms_text = models.TextField(
+        "SMS text",
+        blank=True,
+        help_text="Sent when Viber fails. Personalise with contact fields, e.g. "
+        "{first_name} or {name}.",
+    )
+    message_type = models.CharField(
+        max_length=3, choices=MessageType.choices, default=MessageType.MKT
+    )
+    audiences = models.ManyToManyField(Audience, related_name="campaigns", blank=True)
+    scheduled_at = models.DateTimeField(
+        "scheduled start", null=True, blank=True, help_text="Empty: start on launch."
+    )
+    max_send_rate = models.PositiveIntegerField(
+        "maximum send rate (messages/second)",
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fallback_time__gte=30) & Q(fallback_time__lte=3600),
+                name="campaign_fallback_time_in_telesign_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_send_rate__gte=1), name="campaign_send_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(sms_fallback_enabled=False) | ~Q(sms_text=""),
+                name="campaign_sms_text_when_fallback",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_content_locked(self) -> bool:
+        return self.status not in self.EDITABLE_STATUSES
+
+
+class Channel(models.TextChoices):
+    VIBER = "viber", "Viber"
+    SMS = "sms", "SMS"
+
+
+class Recipient(models.Model):
+    """One campaign × contact: the message Telesign is asked to deliver."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VIBER_DELIVERED = "viber_delivered", "Delivered on Viber"
+        SMS_DELIVERED = "sms_delivered", "Delivered by SMS fallback"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    class SuppressionReason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        INVALID = "invalid", "Invalid number"
+        DUPLICATE = "duplicate", "Duplicate number"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="recipients"
+    )
+    phone = models.CharField(max_length=16, help_text="The number as sent (E.164).")
+    external_id = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="Our id for this message, sent to Telesign and echoed back.",
+    )
+    reference_id = models.CharField(
+        "Telesign reference id", max_length=64, null=True, blank=True, unique=True
+    )
+    status_code = models.IntegerField(null=True, blank=True)
+    status_description = models.CharField(max_length=500, blank=True)
+    status_updated_on = models.DateTimeField(null=True, blank=True)
+    last_channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    suppression_reason = models.CharField(
+        max_length=16, choices=SuppressionReason.choices, blank=True
+    )
+    failure_reason = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"], name="unique_campaign_contact"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="suppressed") ^ Q(suppression_reason=""),
+                name="recipient_suppression_reason_iff_suppressed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "outcome"]),
+            models.Index(fields=["campaign", "sent_at"]),
+            models.Index(fields=["campaign", "delivered_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} · {self.campaign}"
+
+
+class ChannelAttempt(models.Model):
+    """What Telesign reports for one channel of one recipient's cascade."""
+
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.CASCADE, related_name="attempts"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    position = models.PositiveSmallIntegerField(
+        help_text="Place in the cascade: 0 for Viber, 1 for the SMS fallback."
+    )
+    reference_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    status_code = models.IntegerField(null=True, blank=True)
+    status_description = models.CharField(max_length=500, blank=True)
+    updated_on = models.DateTimeField(
+        null=True, blank=True, help_text="When Telesign last updated this channel."
+    )
+
+    class Meta:
+        ordering = ["recipient", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "channel"], name="unique_recipient_channel"
+            ),
+        ]
+        indexes = [models.Index(fields=["channel", "status_code"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} · {self.status_code or '—'}"
+
+
+class CallbackEvent(models.Model):
+    """A callback request exactly as Telesign sent it, kept before it is applied."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", "Delivery status"
+        READ = "read", "Read notification"
+        INBOUND = "inbound", "Inbound reply"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Signature(models.TextChoices):
+        VALID = "valid", "Valid"
+        UNSIGNED_ALLOWED = "unsigned_allowed", "Unsigned (allowed by setting)"
+
+    class Processing(models.TextChoices):
+        RECEIVED = "received", "Received"
+        APPLIED = "applied", "Applied"
+        ORPHAN = "orphan", "Waiting for its recipient"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=8)
+    headers = models.JSONField(default=dict)
+    raw_body = models.BinaryField()
+    signature = models.CharField(max_length=16, choices=Signature.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UNKNOWN)
+    processing = models.CharField(
+        max_length=16, choices=Processing.choices, default=Processing.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    reference_id = models.CharField(max_length=64, blank=True, db_index=True)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    recipient = models.ForeignKey(
+        Recipient,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callback_events",
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["processing", "received_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference_id or ''}".strip()

@@ -1,0 +1,46 @@
+"""Every read the admin and the engine need, as plain functions."""
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Audience, Campaign, Contact
+
+
+def campaign_target_contacts(*, campaign: Campaign) -> QuerySet[Contact]:
+    """Contacts a launch would message: in the audiences, not opted out, once each."""
+    return Contact.objects.filter(
+        audiences__in=campaign.audiences.all(), opted_out_at__isnull=True
+    ).distinct()
+
+
+def campaign_audience_summary(*, campaign: Campaign) -> dict[str, int]:
+    """How many contacts the audiences hold, and how many would be messaged."""
+    in_audiences = Contact.objects.filter(audiences__in=campaign.audiences.all())
+    return in_audiences.aggregate(
+        contacts=Count("id", distinct=True),
+        opted_out=Count("id", distinct=True, filter=Q(opted_out_at__isnull=False)),
+        targeted=Count("id", distinct=True, filter=Q(opted_out_at__isnull=True)),
+    )
+
+
+def campaign_preview_contact(
+    *, campaign: Campaign, contact_id: int | None = None
+) -> Contact | None:
+    """The contact a preview is filled in for: the one asked for, else the first
+    targeted contact, else None."""
+    targeted = campaign_target_contacts(campaign=campaign)
+    if contact_id is not None:
+        chosen = targeted.filter(pk=contact_id).first()
+        if chosen is not None:
+            return chosen
+    return targeted.order_by("id").first()
+
+
+def audiences_with_counts() -> QuerySet[Audience]:
+    return Audience.objects.annotate(
+        contact_count=Count("contacts", distinct=True),
+        opted_out_count=Count(
+            "contacts",
+            distinct=True,
+            filter=Q(contacts__opted_out_at__isnull=False),
+        ),
+    )

@@ -1,0 +1,202 @@
+"""Every write the product makes, as plain functions with keyword-only arguments.
+
+Admin actions, API views, tasks and management commands call these and do
+nothing else of substance.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .audience_csv import AudienceFileError, ParsedAudienceCsv, audience_csv_parse
+from .images import image_inspect
+from .models import (
+    Audience,
+    AudienceImport,
+    AudienceMember,
+    Contact,
+    ImageAsset,
+    OptOutSource,
+)
+
+logger = logging.getLogger(__name__)
+
+# Rows written per INSERT; keeps statements well under SQLite's variable limit.
+BULK_BATCH_SIZE = 500
+
+
+class DomainError(Exception):
+    """A request the product refuses; the message is shown to the marketer."""
+
+
+# --- Image library ----------------------------------------------------------
+
+
+def image_asset_fill_from_upload(
+    *, asset: ImageAsset, data: bytes, file_name: str
+) -> ImageAsset:
+    """Validate `data` by content and attach it to `asset` (not yet saved).
+
+    Raises images.ImageRejected with a message for the marketer.
+    """
+    info = image_inspect(data)
+    asset.format = info.format
+    asset.width = info.width
+    asset.height = info.height
+    asset.bytes = info.bytes
+    asset.checksum = info.checksum
+    asset.external_url = ""
+    # The stored name follows the real format, whatever the upload was called.
+    stem = (file_name.rsplit(".", 1)[0] or "image")[:80]
+    asset.file.save(f"{stem}.{asset.extension}", ContentFile(data), save=False)
+    return asset
+
+
+def image_asset_create(*, name: str, data: bytes, file_name: str) -> ImageAsset:
+    asset = ImageAsset(name=name)
+    image_asset_fill_from_upload(asset=asset, data=data, file_name=file_name)
+    asset.save()
+    return asset
+
+
+# --- Contacts ---------------------------------------------------------------
+
+
+def contacts_opt_out(*, contact_ids, source: str = OptOutSource.ADMIN) -> int:
+    """Opt contacts out now; returns how many were not opted out before."""
+    return Contact.objects.filter(id__in=contact_ids, opted_out_at__isnull=True).update(
+        opted_out_at=timezone.now(), opt_out_source=source, updated_at=timezone.now()
+    )
+
+
+def contacts_opt_in(*, contact_ids) -> int:
+    """Clear the opt-out of contacts; returns how many were opted out before."""
+    return Contact.objects.filter(
+        id__in=contact_ids, opted_out_at__isnull=False
+    ).update(opted_out_at=None, opt_out_source="", updated_at=timezone.now())
+
+
+# --- Audience import ----------------------------------------------------------
+
+
+def audience_import_check(
+    *, audience: Audience, file_name: str, content: bytes, user=None
+) -> tuple[AudienceImport, ParsedAudienceCsv]:
+    """Store an uploaded CSV for review and parse it; nothing else is written.
+
+    Raises audience_csv.AudienceFileError when the file cannot be read at all.
+    """
+    if len(content) > settings.AUDIENCE_CSV_MAX_BYTES:
+        limit_mb = settings.AUDIENCE_CSV_MAX_BYTES // (1024 * 1024)
+        raise AudienceFileError(
+            f"The file is larger than {limit_mb} MB; split it into smaller files."
+        )
+    parsed = audience_csv_parse(content, default_region=settings.DEFAULT_PHONE_REGION)
+    audience_import = AudienceImport.objects.create(
+        audience=audience,
+        file_name=file_name[:255],
+        content=content,
+        checksum=hashlib.sha256(content).hexdigest(),
+        rows_total=parsed.rows_total,
+        rows_valid=len(parsed.rows),
+        rows_rejected=len(parsed.rejected),
+        uploaded_by=user,
+    )
+    return audience_import, parsed
+
+
+def audience_import_parse(*, audience_import: AudienceImport) -> ParsedAudienceCsv:
+    return audience_csv_parse(
+        bytes(audience_import.content), default_region=settings.DEFAULT_PHONE_REGION
+    )
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@transaction.atomic
+def audience_import_confirm(*, audience_import: AudienceImport) -> AudienceImport:
+    """Write every valid row of a checked import, all at once or not at all.
+
+    New numbers become contacts; known numbers keep their opt-out and gain the
+    file's name and attributes; every row joins the audience. Importing the
+    same file again adds nothing.
+    """
+    audience_import = AudienceImport.objects.select_for_update().get(
+        pk=audience_import.pk
+    )
+    if audience_import.status != AudienceImport.Status.CHECKED:
+        raise DomainError(
+            f"This import is already {audience_import.get_status_display().lower()}."
+        )
+    parsed = audience_import_parse(audience_import=audience_import)
+    rows_by_phone = {row.phone: row for row in parsed.rows}
+    phones = list(rows_by_phone)
+
+    existing: dict[str, Contact] = {}
+    for chunk in _chunks(phones, BULK_BATCH_SIZE):
+        existing.update((c.phone, c) for c in Contact.objects.filter(phone__in=chunk))
+    new_contacts = [
+        Contact(phone=phone, name=row.name, attributes=row.attributes)
+        for phone, row in rows_by_phone.items()
+        if phone not in existing
+    ]
+    Contact.objects.bulk_create(
+        new_contacts, batch_size=BULK_BATCH_SIZE, ignore_conflicts=True
+    )
+
+    changed: list[Contact] = []
+    now = timezone.now()
+    for phone, contact in existing.items():
+        row = rows_by_phone[phone]
+        merged = {**contact.attributes, **row.attributes}
+        name = row.name or contact.name
+        if merged != contact.attributes or name != contact.name:
+            contact.attributes, contact.name, contact.updated_at = merged, name, now
+            changed.append(contact)
+    for chunk in _chunks(changed, BULK_BATCH_SIZE):
+        Contact.objects.bulk_update(chunk, ["attributes", "name", "updated_at"])
+
+    contact_ids: list[int] = []
+    for chunk in _chunks(phones, BULK_BATCH_SIZE):
+        contact_ids += Contact.objects.filter(phone__in=chunk).values_list(
+            "id", flat=True
+        )
+    members_before = AudienceMember.objects.filter(audience=audience_import.audience)
+    count_before = members_before.count()
+    AudienceMember.objects.bulk_create(
+        [
+            AudienceMember(audience=audience_import.audience, contact_id=contact_id)
+            for contact_id in contact_ids
+        ],
+        batch_size=BULK_BATCH_SIZE,
+        ignore_conflicts=True,
+    )
+    audience_import.status = AudienceImport.Status.IMPORTED
+    audience_import.imported_at = timezone.now()
+    audience_import.contacts_created = len(new_contacts)
+    audience_import.members_added = members_before.count() - count_before
+    audience_import.save(
+        update_fields=["status", "imported_at", "contacts_created", "members_added"]
+    )
+    logger.info(
+        "audience import %s: %s contacts created, %s members added",
+        audience_import.pk,
+        audience_import.contacts_created,
+        audience_import.members_added,
+    )
+    return audience_import
+
+
+def audience_import_discard(*, audience_import: AudienceImport) -> None:
+    updated = AudienceImport.objects.filter(
+        pk=audience_import.pk, status=AudienceImport.Status.CHECKED
+    ).update(status=AudienceImport.Status.DISCARDED, content=b"")
+    if not updated:
+        raise DomainError("Only an import waiting for confirmation can be discarded.")

@@ -1,0 +1,38 @@
+"""Public, non-admin views."""
+
+from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.views.decorators.http import require_safe
+
+from .models import ImageAsset
+
+
+@require_safe
+def image_asset_public(request, public_id, extension):
+    """Serve an uploaded image to Telesign/Viber: public, cacheable, with ETag.
+
+    Only ImageAsset files are reachable here, by an unguessable id; the rest
+    of the media storage is never exposed.
+    """
+    asset = (
+        ImageAsset.objects.filter(public_id=public_id)
+        .exclude(file="")
+        .only("file", "format", "checksum", "bytes")
+        .first()
+    )
+    if asset is None or extension != asset.extension:
+        raise Http404("No such image.")
+    etag = f'"{asset.checksum}"'
+    cache_control = "public, max-age=86400, immutable"
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        try:
+            handle = asset.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("No such image.") from exc
+        response = FileResponse(handle, content_type=asset.content_type)
+        response["Content-Length"] = str(asset.bytes)
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from campaigns import views
+
+admin.site.site_header = "Viber campaigns"
+admin.site.site_title = "Viber campaigns"
+admin.site.index_title = "Campaign workspace"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path(
+        "images/<uuid:public_id>.<str:extension>",
+        views.image_asset_public,
+        name="image_asset_public",
+    ),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
