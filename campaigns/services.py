@@ -6,6 +6,8 @@ nothing else of substance.
 
 import hashlib
 import logging
+import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -200,3 +202,37 @@ def audience_import_discard(*, audience_import: AudienceImport) -> None:
     ).update(status=AudienceImport.Status.DISCARDED, content=b"")
     if not updated:
         raise DomainError("Only an import waiting for confirmation can be discarded.")
+
+
+# --- Logins -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnsuredLogin:
+    username: str
+    role: str
+    password: str | None  # set only when the login was created just now
+
+
+def logins_ensure() -> list[EnsuredLogin]:
+    """Create an admin and a marketer login unless they exist, with random passwords."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    wanted = [("admin", "administrator", True), ("marketer", "Marketer", False)]
+    result = []
+    for username, role, is_superuser in wanted:
+        if User.objects.filter(username=username).exists():
+            result.append(EnsuredLogin(username, role, None))
+            continue
+        password = secrets.token_urlsafe(12)
+        if is_superuser:
+            User.objects.create_superuser(username=username, password=password)
+        else:
+            user = User.objects.create_user(
+                username=username, password=password, is_staff=True
+            )
+            user.groups.add(Group.objects.get(name=role))
+        result.append(EnsuredLogin(username, role, password))
+    return result

@@ -1,0 +1,30 @@
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+
+
+def pytest_configure(config):
+    # Real password hashing costs ~1 s per user; tests need no brute-force cost.
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Uploaded files go to a throwaway folder, never the developer's media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def marketer(django_user_model):
+    user = django_user_model.objects.create_user(
+        username="mara", password="pw-for-tests-only", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="Marketer"))
+    return user
+
+
+@pytest.fixture
+def marketer_client(client, marketer):
+    client.force_login(marketer)
+    return client

@@ -1,0 +1,252 @@
+"""The admin as a marketer clicks through it."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns.models import (
+    AudienceImport,
+    CallbackEvent,
+    Campaign,
+    ChannelAttempt,
+    Contact,
+    ImageAsset,
+    Recipient,
+)
+
+from .factories import image_bytes, make_audience, make_campaign, make_contact
+
+pytestmark = pytest.mark.django_db
+
+EDITABLE = ["imageasset", "audience", "contact", "campaign"]
+READ_ONLY = ["recipient", "channelattempt", "callbackevent"]
+
+
+@pytest.fixture
+def records():
+    """One row of every model, so change pages have something to show."""
+    contact = make_contact(name="Ana Lima", attributes={"city": "Porto"})
+    audience = make_audience("VIPs", [contact])
+    campaign = make_campaign([audience])
+    recipient = Recipient.objects.create(
+        campaign=campaign, contact=contact, phone=contact.phone, external_id="e1"
+    )
+    ChannelAttempt.objects.create(recipient=recipient, channel="viber", position=0)
+    event = CallbackEvent.objects.create(
+        method="POST", raw_body=b"{}", signature="valid", recipient=recipient
+    )
+    return {
+        "imageasset": campaign.image,
+        "audience": audience,
+        "contact": contact,
+        "campaign": campaign,
+        "recipient": recipient,
+        "channelattempt": recipient.attempts.get(),
+        "callbackevent": event,
+    }
+
+
+@pytest.fixture(params=["superuser", "marketer"])
+def any_client(request, admin_client, marketer_client):
+    return admin_client if request.param == "superuser" else marketer_client
+
+
+@pytest.mark.parametrize("model", EDITABLE + READ_ONLY)
+def test_changelist_and_change_pages_render(any_client, records, model):
+    changelist = any_client.get(reverse(f"admin:campaigns_{model}_changelist"))
+    assert changelist.status_code == 200
+    change = any_client.get(
+        reverse(f"admin:campaigns_{model}_change", args=[records[model].pk])
+    )
+    assert change.status_code == 200
+
+
+@pytest.mark.parametrize("model", EDITABLE)
+def test_add_pages_render(any_client, model):
+    assert any_client.get(reverse(f"admin:campaigns_{model}_add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", READ_ONLY)
+def test_delivery_records_cannot_be_added_edited_or_deleted(any_client, records, model):
+    obj = records[model]
+    assert any_client.get(reverse(f"admin:campaigns_{model}_add")).status_code == 403
+    assert (
+        any_client.post(
+            reverse(f"admin:campaigns_{model}_delete", args=[obj.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    page = any_client.get(reverse(f"admin:campaigns_{model}_change", args=[obj.pk]))
+    assert b'name="_save"' not in page.content
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["admin:auth_user_changelist", "admin:auth_group_changelist"]
+)
+def test_marketer_cannot_manage_users_or_groups(marketer_client, url):
+    assert marketer_client.get(reverse(url)).status_code == 403
+
+
+def test_marketer_can_upload_an_image_and_sees_a_clear_error_for_a_fake(
+    marketer_client,
+):
+    fake = SimpleUploadedFile("sale.png", b"not really a png", "image/png")
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"), {"name": "Fake", "upload": fake}
+    )
+    assert response.status_code == 200
+    assert "not a JPEG or PNG image" in response.content.decode()
+    assert ImageAsset.objects.count() == 0
+
+    real = SimpleUploadedFile("sale.jpg", image_bytes("PNG"), "image/jpeg")
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"), {"name": "Sale", "upload": real}
+    )
+    assert response.status_code == 302
+    assert ImageAsset.objects.get().format == "PNG"
+
+
+def test_external_image_must_be_https(marketer_client):
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"),
+        {"name": "Hosted", "external_url": "http://cdn.example.com/a.jpg"},
+    )
+    assert "https only" in response.content.decode()
+    assert ImageAsset.objects.count() == 0
+
+
+def test_contact_phone_is_normalised_on_save(marketer_client):
+    response = marketer_client.post(
+        reverse("admin:campaigns_contact_add"),
+        {"phone": "07911 123 456", "name": "Ana", "attributes": "{}"},
+    )
+    assert response.status_code == 302
+    assert Contact.objects.get().phone == "+447911123456"
+
+
+def test_bulk_opt_out_and_opt_in_actions(marketer_client):
+    contacts = [make_contact(), make_contact()]
+    url = reverse("admin:campaigns_contact_changelist")
+    ids = [c.pk for c in contacts]
+    response = marketer_client.post(
+        url, {"action": "opt_out", "_selected_action": ids}, follow=True
+    )
+    assert "2 contact(s) opted out" in response.content.decode()
+    assert Contact.objects.filter(opted_out_at__isnull=False).count() == 2
+    marketer_client.post(url, {"action": "opt_in", "_selected_action": ids})
+    assert Contact.objects.filter(opted_out_at__isnull=True).count() == 2
+
+
+def test_csv_import_upload_check_confirm(marketer_client):
+    audience = make_audience("Newsletter")
+    csv = b"phone;first_name\n07911 123456;Ana\n0044 7911 123457;Ben\n3.8E+11;Cy\n"
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {"file": SimpleUploadedFile("list.csv", csv, "text/csv")},
+    )
+    assert response.status_code == 302
+    check_url = response["Location"]
+    page = marketer_client.get(check_url).content.decode()
+    assert "shortened by Excel" in page
+    assert '<strong id="rows-valid">2</strong>' in page
+    assert Contact.objects.count() == 0  # nothing written before confirmation
+
+    rejected = marketer_client.get(check_url + "rejected.csv")
+    assert rejected["Content-Type"].startswith("text/csv")
+    assert b"3.8E+11" in rejected.content and b"shortened by Excel" in rejected.content
+
+    done = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
+    assert "2 new contact(s), 2 added" in done.content.decode()
+    assert audience.contacts.count() == 2
+    assert AudienceImport.objects.get().status == AudienceImport.Status.IMPORTED
+
+
+def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):
+    audience = make_audience()
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {"file": SimpleUploadedFile("list.csv", b"name\nAna\n", "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "needs a column named" in response.content.decode()
+    assert AudienceImport.objects.count() == 0
+
+
+def test_campaign_editor_requires_sms_text_when_fallback_is_on(marketer_client, records):
+    response = marketer_client.post(
+        reverse("admin:campaigns_campaign_add"),
+        {
+            "name": "No text",
+            "image": records["imageasset"].pk,
+            "viber_template": "image",
+            "fallback_time": 600,
+            "sms_fallback_enabled": "on",
+            "sms_text": "",
+            "message_type": "MKT",
+            "max_send_rate": 20,
+        },
+    )
+    assert "Write the SMS text" in response.content.decode()
+    assert not Campaign.objects.filter(name="No text").exists()
+
+
+def test_campaign_editor_refuses_fallback_time_outside_limits(marketer_client, records):
+    response = marketer_client.post(
+        reverse("admin:campaigns_campaign_add"),
+        {
+            "name": "Too slow",
+            "image": records["imageasset"].pk,
+            "viber_template": "image",
+            "fallback_time": 4000,
+            "sms_fallback_enabled": "on",
+            "sms_text": "Hi",
+            "message_type": "MKT",
+            "max_send_rate": 20,
+        },
+    )
+    assert "less than or equal to 3600" in response.content.decode()
+    assert not Campaign.objects.filter(name="Too slow").exists()
+
+
+def test_campaign_page_counts_targeted_recipients(marketer_client, records):
+    campaign = records["campaign"]
+    records["audience"].contacts.add(make_contact(opted_out_at="2026-01-01T00:00Z"))
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    ).content.decode()
+    assert "1 recipient(s) would be messaged: 2 contact(s)" in page
+    assert "1 opted out and excluded" in page
+
+
+def test_campaign_content_is_read_only_once_sending(marketer_client, records):
+    campaign = records["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    page = marketer_client.get(url).content.decode()
+    assert 'name="sms_text"' not in page
+    marketer_client.post(url, {"name": "Changed", "sms_text": "Changed"})
+    campaign.refresh_from_db()
+    assert campaign.sms_text != "Changed" and campaign.name != "Changed"
+
+
+def test_preview_shows_personalised_sms_and_image_url(marketer_client, records):
+    campaign = records["campaign"]
+    response = marketer_client.get(
+        reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Hi Ana, 2 for 1 today only!" in page
+    assert campaign.image.public_url in page
+
+
+def test_preview_for_a_chosen_contact(marketer_client, records):
+    campaign = records["campaign"]
+    ben = make_contact(name="Ben Ode")
+    records["audience"].contacts.add(ben)
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_preview", args=[campaign.pk]),
+        {"contact": ben.pk},
+    ).content.decode()
+    assert "Hi Ben, 2 for 1 today only!" in page
