@@ -173,7 +173,9 @@ def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):
     assert AudienceImport.objects.count() == 0
 
 
-def test_campaign_editor_requires_sms_text_when_fallback_is_on(marketer_client, records):
+def test_campaign_editor_requires_sms_text_when_fallback_is_on(
+    marketer_client, records
+):
     response = marketer_client.post(
         reverse("admin:campaigns_campaign_add"),
         {

@@ -20,9 +20,7 @@ def test_bom_and_semicolons_are_read_like_plain_csv():
 
 
 def test_00_prefix_spaces_dashes_and_excel_notation_are_normalised():
-    parsed = parse(
-        "phone\n0044 7911 123456\n+44-7911-123457\n4.47911123458E+11\n"
-    )
+    parsed = parse("phone\n0044 7911 123456\n+44-7911-123457\n4.47911123458E+11\n")
     assert [r.phone for r in parsed.rows] == [
         "+447911123456",
         "+447911123457",
@@ -116,8 +114,11 @@ def test_confirm_twice_is_refused(audience):
 
 
 def test_import_keeps_an_existing_opt_out(audience):
-    make_contact("+447911123456", opted_out_at="2026-01-01T00:00:00Z",
-                 opt_out_source=OptOutSource.REPLY)
+    make_contact(
+        "+447911123456",
+        opted_out_at="2026-01-01T00:00:00Z",
+        opt_out_source=OptOutSource.REPLY,
+    )
     audience_import, _ = services.audience_import_check(
         audience=audience, file_name="list.csv", content=CSV
     )

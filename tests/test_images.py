@@ -49,7 +49,7 @@ def test_decompression_bomb_is_rejected_before_decoding(settings):
     Image.new("1", (20000, 20000)).save(buffer, format="PNG")
     data = buffer.getvalue()
     assert len(data) < 200_000
-    with pytest.raises(ImageRejected, match="decompression bomb|pixels"):
+    with pytest.raises(ImageRejected, match="decompression bomb"):
         image_inspect(data)
 
 
@@ -91,5 +91,8 @@ def test_public_route_hides_everything_but_known_images(client, db):
         name="Coupon", data=image_bytes("JPEG"), file_name="c.jpg"
     )
     assert client.get(f"/images/{asset.public_id}.png").status_code == 404
-    assert client.get("/images/00000000-0000-0000-0000-000000000000.jpg").status_code == 404
+    assert (
+        client.get("/images/00000000-0000-0000-0000-000000000000.jpg").status_code
+        == 404
+    )
     assert client.post(f"/images/{asset.public_id}.jpg").status_code == 405

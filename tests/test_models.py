@@ -78,7 +78,10 @@ def test_suppressed_recipient_needs_a_reason_and_only_then():
     with pytest.raises(IntegrityError), transaction.atomic():
         make_recipient(campaign, make_contact(), "s2", suppression_reason="opted_out")
     assert make_recipient(
-        campaign, make_contact(), "s3", outcome="suppressed",
+        campaign,
+        make_contact(),
+        "s3",
+        outcome="suppressed",
         suppression_reason="opted_out",
     ).pk
 

@@ -61,4 +61,10 @@ class _Contact:
 def test_personalise_fills_name_parts_and_attributes_and_blanks_unknown():
     text = "Hi {first_name} {last_name} from {city}, code {code}{missing}!"
     assert personalise(text, _Contact()) == "Hi Ana Lima from Porto, code 7!"
-    assert template_fields(text) == ["first_name", "last_name", "city", "code", "missing"]
+    assert template_fields(text) == [
+        "first_name",
+        "last_name",
+        "city",
+        "code",
+        "missing",
+    ]

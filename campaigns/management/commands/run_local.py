@@ -23,7 +23,9 @@ class Command(BaseCommand):
             "web": subprocess.Popen(
                 [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]
             ),
-            "worker": subprocess.Popen([*manage, "db_worker", "--queue-name", "*", "--no-reload"]),
+            "worker": subprocess.Popen(
+                [*manage, "db_worker", "--queue-name", "*", "--no-reload"]
+            ),
         }
         self.stdout.write(
             self.style.SUCCESS(
