@@ -173,3 +173,26 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+
+# How requests are authenticated: "basic" (Telesign's default) or "digest"
+# (HMAC-SHA256 signing of each request).
+TELESIGN_AUTH_METHOD = env.str("TELESIGN_AUTH_METHOD", default="basic")
+TELESIGN_CONNECT_TIMEOUT = env.float("TELESIGN_CONNECT_TIMEOUT", default=5.0)
+TELESIGN_READ_TIMEOUT = env.float("TELESIGN_READ_TIMEOUT", default=15.0)
+# Send a per-request callback_url (must be enabled on the Telesign account).
+TELESIGN_SEND_CALLBACK_URL = env.bool("TELESIGN_SEND_CALLBACK_URL", default=False)
+# The local Telesign sandbox, used whenever no credentials are configured.
+TELESIGN_SANDBOX_URL = env.str(
+    "TELESIGN_SANDBOX_URL", default="http://127.0.0.1:8025"
+).rstrip("/")
+
+# Sending engine.
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)
+SEND_BATCH_SECONDS = env.float("SEND_BATCH_SECONDS", default=2.0)
+SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=500)
+SEND_TASKS_PER_CAMPAIGN = env.int("SEND_TASKS_PER_CAMPAIGN", default=4)
+SEND_CLAIM_TIMEOUT = env.float("SEND_CLAIM_TIMEOUT", default=120.0)
+SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
+AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
+AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
+ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)

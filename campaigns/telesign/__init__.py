@@ -1,0 +1,30 @@
+"""Everything that speaks HTTP to Telesign, and the sandbox standing in for it."""
+
+from .client import (
+    OmnichannelMessage,
+    PayloadRefused,
+    SendResult,
+    SendStatus,
+    TelesignClient,
+    TelesignError,
+    encode_payload,
+    omnichannel_payload,
+)
+from .codes import CodeKind, StatusCode, status_code_info
+from .config import client_from_settings, telesign_uses_sandbox
+
+__all__ = [
+    "CodeKind",
+    "OmnichannelMessage",
+    "PayloadRefused",
+    "SendResult",
+    "SendStatus",
+    "StatusCode",
+    "TelesignClient",
+    "TelesignError",
+    "client_from_settings",
+    "encode_payload",
+    "omnichannel_payload",
+    "status_code_info",
+    "telesign_uses_sandbox",
+]

@@ -1,0 +1,345 @@
+"""The one door to Telesign: `POST /v1/omnichannel` over one pooled session.
+
+Callers get a small typed SendResult, never a raw Response. Every transport
+error, non-2xx answer and unreadable body is classified once, here.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+from .codes import CodeKind, status_code_info
+from .signing import basic_auth_headers, digest_auth_headers
+
+logger = logging.getLogger(__name__)
+
+OMNICHANNEL_PATH = "/v1/omnichannel"
+USER_AGENT = "viber-campaigns/0.1 (+Django; Telesign omnichannel)"
+MAX_PAYLOAD_BYTES = 10 * 1024
+FALLBACK_TIME_RANGE = (30, 3600)
+MAX_EXTERNAL_ID_LENGTH = 100
+# Telesign closes idle keep-alive connections after 499 s; a connection reused
+# after that fails with "connection reset" once the request is already out.
+SESSION_MAX_AGE_SECONDS = 480
+
+
+class PayloadRefused(ValueError):
+    """The request would be rejected by Telesign; it was not sent."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OmnichannelMessage:
+    phone: str  # E.164, with or without "+"
+    external_id: str
+    image_url: str
+    viber_template: str = "image"
+    fallback_time: int = 600
+    sms_text: str | None = None  # None: no SMS fallback
+    message_type: str = "MKT"
+    callback_url: str | None = None
+
+
+class SendStatus(StrEnum):
+    ACCEPTED = "accepted"  # 3001 with a reference_id
+    REJECTED = "rejected"  # the request was refused; do not send it again
+    AUTH_FAILED = "auth_failed"  # credentials or account problem: stop sending
+    RETRY_LATER = "retry_later"  # nothing was accepted; safe to send again later
+    UNCONFIRMED = "unconfirmed"  # Telesign may have accepted it; never resend
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    code: int | None = None
+    description: str = ""
+    reference_id: str | None = None
+    http_status: int | None = None
+    retry_after: float | None = None
+    attempts: int = 1
+
+
+class TelesignError(Exception):
+    """A failed exchange with Telesign, with what came back."""
+
+    def __init__(self, message: str, *, http_status: int | None = None, body=None):
+        super().__init__(message)
+        self.http_status = http_status
+        self.body = body
+
+
+def omnichannel_payload(message: OmnichannelMessage) -> dict:
+    """The request body in the shape of Telesign's Viber image guide."""
+    viber_channel = {"channel": "viber", "fallback_time": message.fallback_time}
+    channels = [viber_channel]
+    content = {
+        "viber": {
+            "template": message.viber_template,
+            "parameters": {"url": message.image_url},
+        }
+    }
+    if message.sms_text is not None:
+        channels.append({"channel": "sms"})
+        content["sms"] = {"template": "text", "parameters": {"text": message.sms_text}}
+    payload = {
+        "channels": channels,
+        "phone_number": message.phone.lstrip("+"),
+        "message": content,
+        "message_type": message.message_type,
+        "external_id": message.external_id,
+    }
+    if message.callback_url:
+        payload["callback_url"] = message.callback_url
+    return payload
+
+
+def encode_payload(message: OmnichannelMessage) -> bytes:
+    """Serialise and check the body once; these exact bytes are signed and sent."""
+    low, high = FALLBACK_TIME_RANGE
+    if not low <= message.fallback_time <= high:
+        raise PayloadRefused(
+            f"fallback_time {message.fallback_time} s is outside Telesign's "
+            f"{low}–{high} s.",
+            code=3113,
+        )
+    if not message.external_id.isascii() or not (
+        0 < len(message.external_id) <= MAX_EXTERNAL_ID_LENGTH
+    ):
+        raise PayloadRefused(
+            "external_id must be 1–100 ASCII characters.",
+            code=3103,
+        )
+    body = json.dumps(
+        omnichannel_payload(message), ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise PayloadRefused(
+            f"The request is {len(body)} bytes; Telesign accepts at most "
+            f"{MAX_PAYLOAD_BYTES} (shorten the SMS text).",
+            code=3116,
+        )
+    return body
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _nothing_was_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection failed before any byte of the request left."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+def classify_response(http_status: int, body: bytes, headers) -> SendResult:
+    """Turn one HTTP answer into a SendResult, by `status.code` first."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    status = data.get("status") if isinstance(data, dict) else None
+    code = status.get("code") if isinstance(status, dict) else None
+    code = code if isinstance(code, int) else None
+    description = (status.get("description") if isinstance(status, dict) else "") or ""
+    reference_id = data.get("reference_id") if isinstance(data, dict) else None
+    retry_after = _retry_after_seconds(headers.get("Retry-After"))
+
+    def result(kind: SendStatus, code=code, description=description):
+        return SendResult(
+            kind,
+            code=code,
+            description=description or status_code_info(code).description,
+            reference_id=reference_id if kind == SendStatus.ACCEPTED else None,
+            http_status=http_status,
+            retry_after=retry_after,
+        )
+
+    if code is None:
+        snippet = body[:200].decode("utf-8", "replace")
+        if http_status == 401:
+            return result(SendStatus.AUTH_FAILED, 3400, "Not authorized")
+        if http_status in (429, 503):
+            return result(SendStatus.RETRY_LATER, None, f"HTTP {http_status}")
+        if http_status == 413:
+            return result(SendStatus.REJECTED, 3116, "Payload limit size exceeded")
+        if 400 <= http_status < 500:
+            return result(SendStatus.REJECTED, None, f"HTTP {http_status}: {snippet}")
+        # A 2xx or 5xx without a readable status may hide an accepted message.
+        return result(
+            SendStatus.UNCONFIRMED, None, f"HTTP {http_status}, unreadable answer"
+        )
+
+    kind = status_code_info(code).kind
+    if code == 3001 and reference_id and 200 <= http_status < 300:
+        return result(SendStatus.ACCEPTED)
+    if kind == CodeKind.AUTH or http_status == 401:
+        return result(SendStatus.AUTH_FAILED)
+    if kind == CodeKind.RETRYABLE or http_status in (429, 503):
+        return result(SendStatus.RETRY_LATER)
+    if 200 <= http_status < 300:
+        return result(SendStatus.UNCONFIRMED)
+    return result(SendStatus.REJECTED)
+
+
+class TelesignClient:
+    """Sends omnichannel messages; thread-safe, one pooled session."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        customer_id: str,
+        api_key: str,
+        auth_method: str = "basic",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        pool_size: int = 32,
+        max_attempts: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+    ):
+        if auth_method not in ("basic", "digest"):
+            raise ValueError("auth_method must be 'basic' or 'digest'")
+        self.base_url = base_url.rstrip("/")
+        self.customer_id = customer_id
+        self._api_key = api_key
+        self.auth_method = auth_method
+        self.timeout = (connect_timeout, read_timeout)
+        self.pool_size = pool_size
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._lock = threading.Lock()
+        self._session: requests.Session | None = None
+        self._session_born = 0.0
+
+    def __repr__(self):  # never show the key
+        return f"TelesignClient({self.base_url!r}, customer_id={self.customer_id!r})"
+
+    def _get_session(self) -> requests.Session:
+        with self._lock:
+            age = time.monotonic() - self._session_born
+            if self._session is None or age > SESSION_MAX_AGE_SECONDS:
+                # Requests in flight keep the old session's connections until
+                # they finish; new ones use fresh connections.
+                session = requests.Session()
+                adapter = HTTPAdapter(
+                    pool_connections=1, pool_maxsize=self.pool_size, max_retries=0
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                session.headers["User-Agent"] = USER_AGENT
+                session.headers["Accept"] = "application/json"
+                self._session, self._session_born = session, time.monotonic()
+            return self._session
+
+    def close(self):
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    def _auth_headers(self, body: bytes) -> dict[str, str]:
+        if self.auth_method == "digest":
+            return digest_auth_headers(
+                customer_id=self.customer_id,
+                api_key=self._api_key,
+                method="POST",
+                path=OMNICHANNEL_PATH,
+                body=body,
+            )
+        return {
+            **basic_auth_headers(self.customer_id, self._api_key),
+            "Content-Type": "application/json",
+        }
+
+    def post_omnichannel_once(self, body: bytes) -> SendResult:
+        """One HTTP exchange, classified; no retries."""
+        try:
+            response = self._get_session().post(
+                self.base_url + OMNICHANNEL_PATH,
+                data=body,
+                headers=self._auth_headers(body),
+                timeout=self.timeout,
+            )
+        except requests.exceptions.ConnectionError as exc:
+            if _nothing_was_sent(exc):
+                return SendResult(
+                    SendStatus.RETRY_LATER, description=f"Cannot connect: {exc}"
+                )
+            return SendResult(
+                SendStatus.UNCONFIRMED,
+                description="The connection dropped after the request was sent.",
+            )
+        except requests.exceptions.Timeout:
+            # Read timeout: Telesign may well have accepted the message.
+            return SendResult(
+                SendStatus.UNCONFIRMED,
+                description="No answer in time after the request was sent.",
+            )
+        except requests.exceptions.RequestException as exc:
+            return SendResult(SendStatus.RETRY_LATER, description=str(exc))
+        return classify_response(
+            response.status_code, response.content, response.headers
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        exponential = self.backoff_base * (2 ** (attempt - 1))
+        delay = random.uniform(0, min(self.backoff_max, exponential))  # full jitter
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.backoff_max))
+        return delay
+
+    def send(self, message: OmnichannelMessage) -> SendResult:
+        """Send one message, retrying only what is safe to retry.
+
+        Rate limits, outages and refused connections are retried with
+        exponential backoff and jitter, honouring Retry-After, up to
+        `max_attempts`; then RETRY_LATER is returned for the caller to queue.
+        """
+        try:
+            body = encode_payload(message)
+        except PayloadRefused as exc:
+            return SendResult(
+                SendStatus.REJECTED, code=exc.code, description=str(exc), attempts=0
+            )
+        attempt = 0
+        while True:
+            attempt += 1
+            result = self.post_omnichannel_once(body)
+            if result.status != SendStatus.RETRY_LATER or attempt >= self.max_attempts:
+                return SendResult(**{**result.__dict__, "attempts": attempt})
+            delay = self._backoff(attempt, result.retry_after)
+            logger.info(
+                "telesign: %s for %s, retry %s in %.2fs",
+                result.description,
+                message.external_id,
+                attempt,
+                delay,
+            )
+            time.sleep(delay)

@@ -1,0 +1,40 @@
+"""Builds the client from settings: real Telesign with credentials, else the sandbox."""
+
+from django.conf import settings
+
+from .client import TelesignClient
+
+# The local sandbox's own credentials. They open nothing but the sandbox on
+# this machine, so they are constants, not secrets.
+SANDBOX_CUSTOMER_ID = "SANDBOX-0000-0000-0000-000000000000"
+SANDBOX_API_KEY = "c2FuZGJveC1rZXktb25seS1mb3ItdGhlLWxvY2FsLXNhbmRib3g="
+
+
+def telesign_uses_sandbox() -> bool:
+    return not (settings.TELESIGN_CUSTOMER_ID and settings.TELESIGN_API_KEY)
+
+
+def telesign_credentials() -> tuple[str, str, str]:
+    """(base_url, customer_id, api_key) in use."""
+    if telesign_uses_sandbox():
+        return settings.TELESIGN_SANDBOX_URL, SANDBOX_CUSTOMER_ID, SANDBOX_API_KEY
+    return (
+        settings.TELESIGN_BASE_URL,
+        settings.TELESIGN_CUSTOMER_ID,
+        settings.TELESIGN_API_KEY,
+    )
+
+
+def client_from_settings(**overrides) -> TelesignClient:
+    base_url, customer_id, api_key = telesign_credentials()
+    options = {
+        "base_url": base_url,
+        "customer_id": customer_id,
+        "api_key": api_key,
+        "auth_method": settings.TELESIGN_AUTH_METHOD,
+        "connect_timeout": settings.TELESIGN_CONNECT_TIMEOUT,
+        "read_timeout": settings.TELESIGN_READ_TIMEOUT,
+        "pool_size": max(settings.SEND_CONCURRENCY, 4),
+        **overrides,
+    }
+    return TelesignClient(**options)

@@ -1,0 +1,23 @@
+"""Start the real sandbox on a free loopback port for a test."""
+
+import requests
+
+from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
+from campaigns.telesign.sandbox import SandboxConfig, TelesignSandbox
+
+
+def start_sandbox(**knobs) -> TelesignSandbox:
+    config = SandboxConfig(
+        customer_id=SANDBOX_CUSTOMER_ID,
+        api_key=SANDBOX_API_KEY,
+        time_scale=knobs.pop("time_scale", 0.001),
+        seed=knobs.pop("seed", 7),
+        **knobs,
+    )
+    return TelesignSandbox(config, port=0).start()
+
+
+def ledger(sandbox: TelesignSandbox, full: bool = False) -> dict:
+    return requests.get(
+        sandbox.url + "/sandbox/ledger" + ("?full=1" if full else ""), timeout=5
+    ).json()
