@@ -28,7 +28,11 @@ from campaigns.telesign.signing import (
 from .sandbox_helpers import ledger, start_sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telesign"
-EXAMPLE_KEY = "EXAMPLE----TE8sTgg45yusumoN6BYsBVkh+yRJ5czgsnCehZaOYldPJdmFh6NeX8kunZ2zU1YWaUw/0wV6xfw=="
+# Telesign's documented example key (the dashes are dropped by base64 decoding).
+EXAMPLE_KEY = (
+    "EXAMPLE----TE8sTgg45yusumoN6BYsBVkh+yRJ5czgsnCehZaOYldPJdmFh6NeX8kunZ2zU1YWa"
+    "Uw/0wV6xfw=="
+)
 
 SEED_MESSAGE = OmnichannelMessage(
     phone="+15558675309",
