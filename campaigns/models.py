@@ -237,6 +237,16 @@ class Campaign(models.Model):
     scheduled_at = models.DateTimeField(
         "scheduled start", null=True, blank=True, help_text="Empty: start on launch."
     )
+    send_window_start = models.TimeField(
+        "send from (recipient's local time)",
+        null=True,
+        blank=True,
+        help_text="Quiet hours: with both times set, each recipient is messaged "
+        "only between them, in the time zone of their phone number.",
+    )
+    send_window_end = models.TimeField(
+        "send until (recipient's local time)", null=True, blank=True
+    )
     max_send_rate = models.PositiveIntegerField(
         "maximum send rate (messages/second)",
         default=20,
@@ -253,9 +263,21 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Engine bookkeeping: the next free send slot shared by all workers (the
+    # campaign's rate limit), and when a worker last made progress.
+    next_send_slot_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
+    audience_duplicates = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Contacts found in more than one of the audiences, messaged once.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("launch_campaign", "Can launch, pause, resume, cancel and test-send"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(fallback_time__gte=30) & Q(fallback_time__lte=3600),
@@ -268,6 +290,13 @@ class Campaign(models.Model):
                 condition=Q(sms_fallback_enabled=False) | ~Q(sms_text=""),
                 name="campaign_sms_text_when_fallback",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    send_window_start__isnull=True, send_window_end__isnull=True
+                )
+                | Q(send_window_start__isnull=False, send_window_end__isnull=False),
+                name="campaign_send_window_both_or_neither",
+            ),
         ]
         indexes = [models.Index(fields=["status", "scheduled_at"])]
 
@@ -277,6 +306,10 @@ class Campaign(models.Model):
     @property
     def is_content_locked(self) -> bool:
         return self.status not in self.EDITABLE_STATUSES
+
+    @property
+    def has_send_window(self) -> bool:
+        return self.send_window_start is not None and self.send_window_end is not None
 
 
 class Channel(models.TextChoices):
@@ -293,6 +326,17 @@ class Recipient(models.Model):
         SMS_DELIVERED = "sms_delivered", "Delivered by SMS fallback"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
+        CANCELLED = "cancelled", "Not sent (campaign cancelled)"
+
+    class SendStatus(models.TextChoices):
+        QUEUED = "queued", "Waiting to be sent"
+        CLAIMED = "claimed", "Claimed by a worker"
+        IN_FLIGHT = "in_flight", "Being sent"
+        ACCEPTED = "accepted", "Accepted by Telesign"
+        UNCONFIRMED = "unconfirmed", "Unconfirmed (may have reached Telesign)"
+        REJECTED = "rejected", "Rejected"
+        SKIPPED = "skipped", "Not sent (suppressed)"
+        CANCELLED = "cancelled", "Not sent (cancelled)"
 
     class SuppressionReason(models.TextChoices):
         OPTED_OUT = "opted_out", "Opted out"
@@ -303,9 +347,17 @@ class Recipient(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="recipients"
     )
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, related_name="recipients"
+        Contact,
+        on_delete=models.PROTECT,
+        related_name="recipients",
+        null=True,
+        blank=True,
+        help_text="Empty only for a test send to a number outside the contacts.",
     )
     phone = models.CharField(max_length=16, help_text="The number as sent (E.164).")
+    is_test = models.BooleanField(
+        default=False, help_text="A test send: recorded, not counted in results."
+    )
     external_id = models.CharField(
         max_length=100,
         unique=True,
@@ -325,6 +377,15 @@ class Recipient(models.Model):
         max_length=16, choices=SuppressionReason.choices, blank=True
     )
     failure_reason = models.CharField(max_length=500, blank=True)
+    send_status = models.CharField(
+        max_length=16, choices=SendStatus.choices, default=SendStatus.QUEUED
+    )
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent before this (retry or quiet hours)."
+    )
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -334,14 +395,32 @@ class Recipient(models.Model):
         ordering = ["campaign", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "contact"], name="unique_campaign_contact"
+                fields=["campaign", "contact"],
+                condition=Q(is_test=False),
+                name="unique_campaign_contact",
             ),
             models.CheckConstraint(
                 condition=Q(outcome="suppressed") ^ Q(suppression_reason=""),
                 name="recipient_suppression_reason_iff_suppressed",
             ),
+            models.CheckConstraint(
+                condition=Q(is_test=True) | Q(contact__isnull=False),
+                name="recipient_contact_unless_test",
+            ),
         ]
         indexes = [
+            # The engine's claim query: the next queued recipients of a campaign.
+            models.Index(
+                fields=["campaign", "id"],
+                condition=Q(send_status="queued"),
+                name="recipient_queued_idx",
+            ),
+            # Finding claims left behind by a worker that died.
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(send_status__in=["claimed", "in_flight"]),
+                name="recipient_claimed_idx",
+            ),
             models.Index(fields=["campaign", "outcome"]),
             models.Index(fields=["campaign", "sent_at"]),
             models.Index(fields=["campaign", "delivered_at"]),
@@ -427,3 +506,12 @@ class CallbackEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference_id or ''}".strip()
+
+
+class EngineState(models.Model):
+    """One row: when the engine's periodic tick last ran (so only one chain runs)."""
+
+    last_tick_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Engine tick at {self.last_tick_at}"

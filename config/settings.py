@@ -191,7 +191,11 @@ SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)
 SEND_BATCH_SECONDS = env.float("SEND_BATCH_SECONDS", default=2.0)
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=500)
 SEND_TASKS_PER_CAMPAIGN = env.int("SEND_TASKS_PER_CAMPAIGN", default=4)
-SEND_CLAIM_TIMEOUT = env.float("SEND_CLAIM_TIMEOUT", default=120.0)
+# Seconds one send task runs before handing over to a fresh task.
+SEND_TASK_SLICE_SECONDS = env.float("SEND_TASK_SLICE_SECONDS", default=30.0)
+# Seconds after which a dead worker's claim is recovered. Longer than a send
+# can take (timeouts and retries included).
+SEND_CLAIM_TIMEOUT = env.float("SEND_CLAIM_TIMEOUT", default=300.0)
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)

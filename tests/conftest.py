@@ -28,3 +28,16 @@ def marketer(django_user_model):
 def marketer_client(client, marketer):
     client.force_login(marketer)
     return client
+
+
+@pytest.fixture
+def sandbox(settings):
+    """The real Telesign sandbox on a free loopback port, used by the app."""
+    from .sandbox_helpers import start_sandbox
+
+    running = start_sandbox(callbacks_enabled=False, fetch_images=False)
+    settings.TELESIGN_SANDBOX_URL = running.url
+    settings.TELESIGN_CUSTOMER_ID = ""
+    settings.TELESIGN_API_KEY = ""
+    yield running
+    running.stop()

@@ -1,8 +1,4 @@
-"""Every write the product makes, as plain functions with keyword-only arguments.
-
-Admin actions, API views, tasks and management commands call these and do
-nothing else of substance.
-"""
+"""Writes of the campaign workspace: images, contacts, audience imports, logins."""
 
 import hashlib
 import logging
@@ -14,9 +10,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from .audience_csv import AudienceFileError, ParsedAudienceCsv, audience_csv_parse
-from .images import image_inspect
-from .models import (
+from ..audience_csv import AudienceFileError, ParsedAudienceCsv, audience_csv_parse
+from ..images import image_inspect
+from ..models import (
     Audience,
     AudienceImport,
     AudienceMember,
@@ -24,15 +20,12 @@ from .models import (
     ImageAsset,
     OptOutSource,
 )
+from .errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 # Rows written per INSERT; keeps statements well under SQLite's variable limit.
 BULK_BATCH_SIZE = 500
-
-
-class DomainError(Exception):
-    """A request the product refuses; the message is shown to the marketer."""
 
 
 # --- Image library ----------------------------------------------------------

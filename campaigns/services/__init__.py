@@ -1,0 +1,35 @@
+"""Every write the product makes, as plain functions with keyword-only arguments.
+
+Admin actions, API views, tasks and management commands call these and do
+nothing else of substance.
+"""
+
+from .errors import DomainError
+from .workspace import (
+    BULK_BATCH_SIZE,
+    EnsuredLogin,
+    audience_import_check,
+    audience_import_confirm,
+    audience_import_discard,
+    audience_import_parse,
+    contacts_opt_in,
+    contacts_opt_out,
+    image_asset_create,
+    image_asset_fill_from_upload,
+    logins_ensure,
+)
+
+__all__ = [
+    "BULK_BATCH_SIZE",
+    "DomainError",
+    "EnsuredLogin",
+    "audience_import_check",
+    "audience_import_confirm",
+    "audience_import_discard",
+    "audience_import_parse",
+    "contacts_opt_in",
+    "contacts_opt_out",
+    "image_asset_create",
+    "image_asset_fill_from_upload",
+    "logins_ensure",
+]

@@ -1,0 +1,926 @@
+"""The sending engine: launch, claim, pace, send, record; pause, resume, cancel.
+
+Exactly once per recipient: a worker claims recipients in one transaction
+(`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers),
+marks each one in flight just before its request leaves, and records the
+answer only while it still holds the claim. A claim left behind by a dead
+worker expires: a recipient that was only claimed is queued again, one that
+was in flight becomes `unconfirmed` (Telesign may have it) and is never sent
+again automatically.
+
+The campaign's rate holds across all workers: before sending, a worker
+reserves send slots on the campaign row (`next_send_slot_at`, under a row
+lock), one slot per message, 1/rate seconds apart, and sends each message at
+its slot. Slots are reserved only for requests that can leave at once, so
+nobody falls behind their slots and bursts cannot pile up.
+"""
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Campaign, Contact, EngineState, Recipient
+from ..phones import PhoneNumberError, phone_normalize
+from ..quiet_hours import phone_time_zone, send_window_opens_at
+from ..selectors import campaign_preview_contact
+from ..sms import personalise
+from ..telesign import (
+    OmnichannelMessage,
+    SendResult,
+    SendStatus,
+    TelesignClient,
+    client_from_settings,
+    telesign_uses_sandbox,
+)
+from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+RS = Recipient.SendStatus
+ACTIVE_SEND_STATUSES = (RS.QUEUED, RS.CLAIMED, RS.IN_FLIGHT)
+RESULT_BATCH = 200
+# Slots are spaced for 95% of the maximum rate: requests leave a few
+# milliseconds late now and then (threads, network), and the slack keeps a
+# late one and its on-time successors from crowding into one second.
+RATE_HEADROOM = 0.95
+
+
+def worker_identity() -> str:
+    """Names this worker process in claims: host, pid and a random suffix."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def callback_url() -> str:
+    return settings.PUBLIC_BASE_URL + reverse("telesign_callbacks")
+
+
+# --- Launch ---------------------------------------------------------------------
+
+
+def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
+    """Everything that stops `campaign` from launching, in words for a marketer."""
+    problems = []
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+        problems.append(
+            f"The campaign is {campaign.get_status_display().lower()}; only a draft "
+            "or scheduled campaign can be launched."
+        )
+    image_url = campaign.image.public_url
+    if not image_url.startswith("https://") and not telesign_uses_sandbox():
+        problems.append(
+            f"Viber fetches images over https only, but the image address is "
+            f"{image_url}. Set PUBLIC_BASE_URL to the app's https address."
+        )
+    if campaign.sms_fallback_enabled and not campaign.sms_text.strip():
+        problems.append("The SMS fallback is on but its text is empty.")
+    if not campaign.audiences.exists():
+        problems.append("Choose at least one audience.")
+    elif not Contact.objects.filter(
+        audiences__in=campaign.audiences.all(), opted_out_at__isnull=True
+    ).exists():
+        problems.append("The audiences have no contact that can be messaged.")
+    return problems
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    campaign: Campaign
+    recipients: int
+    suppressed: int
+    duplicates: int
+    scheduled: bool
+
+
+def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> LaunchResult:
+    """Launch now, or schedule if `scheduled_at` is in the future.
+
+    Raises DomainError listing what is wrong. Launching twice creates nothing
+    twice: the campaign row is locked and its status checked.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = (
+            Campaign.objects.select_for_update()
+            .select_related("image")
+            .get(pk=campaign.pk)
+        )
+        problems = campaign_launch_problems(campaign=campaign)
+        if problems:
+            raise DomainError(" ".join(problems))
+        if campaign.scheduled_at and campaign.scheduled_at > now:
+            campaign.status = Campaign.Status.SCHEDULED
+            campaign.status_reason = ""
+            campaign.save(update_fields=["status", "status_reason", "updated_at"])
+            transaction.on_commit(engine_tick_ensure)
+            return LaunchResult(campaign, 0, 0, 0, scheduled=True)
+        result = _campaign_start(campaign=campaign, now=now)
+    return result
+
+
+def _campaign_start(*, campaign: Campaign, now: datetime) -> LaunchResult:
+    """Materialise recipients and start sending; the caller holds the row lock."""
+    counts = recipients_materialise(campaign=campaign, now=now)
+    campaign.status = Campaign.Status.SENDING
+    campaign.status_reason = ""
+    campaign.started_at = campaign.started_at or now
+    campaign.audience_duplicates = counts["duplicates"]
+    campaign.last_activity_at = now
+    campaign.save(
+        update_fields=[
+            "status",
+            "status_reason",
+            "started_at",
+            "audience_duplicates",
+            "last_activity_at",
+            "updated_at",
+        ]
+    )
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: send_tasks_enqueue(campaign_id=campaign_id))
+    transaction.on_commit(engine_tick_ensure)
+    logger.info("campaign %s started: %s", campaign_id, counts)
+    return LaunchResult(
+        campaign,
+        counts["recipients"],
+        counts["suppressed"],
+        counts["duplicates"],
+        scheduled=False,
+    )
+
+
+def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, int]:
+    """Create one recipient per distinct contact of the audiences, in one statement.
+
+    Opted-out contacts become suppressed recipients so reports can show them.
+    Contacts already materialised (a relaunch after a crash) are skipped.
+    """
+    recipient = Recipient._meta.db_table
+    contact = Contact._meta.db_table
+    member = Contact.audiences.through._meta.db_table
+    campaign_audiences = Campaign.audiences.through._meta.db_table
+    sql = f"""
+        INSERT INTO {recipient} (
+            campaign_id, contact_id, phone, is_test, external_id, reference_id,
+            status_code, status_description, status_updated_on, last_channel,
+            outcome, suppression_reason, failure_reason, send_status,
+            send_attempts, next_attempt_at, claimed_by, claimed_at, sent_at,
+            delivered_at, read_at, created_at
+        )
+        SELECT %s, c.id, c.phone, %s, %s || CAST(c.id AS TEXT), NULL,
+            NULL, '', NULL, '',
+            CASE WHEN c.opted_out_at IS NULL THEN 'pending' ELSE 'suppressed' END,
+            CASE WHEN c.opted_out_at IS NULL THEN '' ELSE 'opted_out' END,
+            '',
+            CASE WHEN c.opted_out_at IS NULL THEN 'queued' ELSE 'skipped' END,
+            0, NULL, '', NULL, NULL, NULL, NULL, %s
+        FROM {contact} c
+        WHERE c.id IN (
+            SELECT m.contact_id FROM {member} m
+            WHERE m.audience_id IN (
+                SELECT ca.audience_id FROM {campaign_audiences} ca
+                WHERE ca.campaign_id = %s
+            )
+        )
+        ORDER BY c.id
+        ON CONFLICT DO NOTHING
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, False, f"c{campaign.pk}-", now, campaign.pk])
+    memberships = Contact.audiences.through.objects.filter(
+        audience__campaigns=campaign
+    ).aggregate(total=Count("id"), distinct=Count("contact", distinct=True))
+    totals = Recipient.objects.filter(campaign=campaign, is_test=False).aggregate(
+        recipients=Count("id"),
+        suppressed=Count("id", filter=Q(outcome=Recipient.Outcome.SUPPRESSED)),
+    )
+    return {
+        "recipients": totals["recipients"],
+        "suppressed": totals["suppressed"],
+        "duplicates": memberships["total"] - memberships["distinct"],
+    }
+
+
+# --- Pause, resume, cancel ------------------------------------------------------
+
+
+def _campaign_transition(
+    *, campaign_id: int, allowed: tuple, to: str, reason: str = ""
+) -> Campaign:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status not in allowed:
+            raise DomainError(
+                f"“{campaign}” is {campaign.get_status_display().lower()}; it cannot "
+                f"be {Campaign.Status(to).label.lower()} from there."
+            )
+        campaign.status = to
+        campaign.status_reason = reason
+        fields = ["status", "status_reason", "updated_at"]
+        if to in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+            campaign.completed_at = timezone.now()
+            fields.append("completed_at")
+        campaign.save(update_fields=fields)
+    return campaign
+
+
+def campaign_pause(
+    *, campaign: Campaign, reason: str = "Paused by a user."
+) -> Campaign:
+    """Stop sending within seconds; claimed recipients go back to the queue."""
+    return _campaign_transition(
+        campaign_id=campaign.pk,
+        allowed=(Campaign.Status.SENDING, Campaign.Status.SCHEDULED),
+        to=Campaign.Status.PAUSED,
+        reason=reason,
+    )
+
+
+def campaign_resume(*, campaign: Campaign) -> Campaign:
+    """Continue from the recipient records: whoever is still queued is sent."""
+    resumed = _campaign_transition(
+        campaign_id=campaign.pk,
+        allowed=(Campaign.Status.PAUSED,),
+        to=Campaign.Status.SENDING,
+    )
+    if resumed.started_at is None:
+        # Paused while scheduled: start properly (materialise) now.
+        Campaign.objects.filter(pk=resumed.pk).update(status=Campaign.Status.DRAFT)
+        return campaign_launch(campaign=resumed).campaign
+    transaction.on_commit(lambda: send_tasks_enqueue(campaign_id=resumed.pk))
+    return resumed
+
+
+def campaign_cancel(*, campaign: Campaign) -> Campaign:
+    """Stop for good; recipients not yet sent are marked as not sent."""
+    with transaction.atomic():
+        cancelled = _campaign_transition(
+            campaign_id=campaign.pk,
+            allowed=(
+                Campaign.Status.DRAFT,
+                Campaign.Status.SCHEDULED,
+                Campaign.Status.SENDING,
+                Campaign.Status.PAUSED,
+            ),
+            to=Campaign.Status.CANCELLED,
+            reason="Cancelled by a user.",
+        )
+        Recipient.objects.filter(
+            campaign=cancelled, is_test=False, send_status__in=(RS.QUEUED, RS.CLAIMED)
+        ).update(
+            send_status=RS.CANCELLED,
+            outcome=Recipient.Outcome.CANCELLED,
+            claimed_by="",
+            claimed_at=None,
+        )
+    return cancelled
+
+
+# --- Claims -----------------------------------------------------------------------
+
+
+@dataclass
+class ClaimedRecipient:
+    id: int
+    phone: str
+    external_id: str
+    contact: Contact | None
+    send_attempts: int = 0
+
+
+def recipients_claim(
+    *, campaign: Campaign, worker_id: str, limit: int, now: datetime | None = None
+) -> list[ClaimedRecipient]:
+    """Atomically take up to `limit` due recipients of a sending campaign."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = (
+            Recipient.objects.filter(
+                campaign_id=campaign.pk, send_status=RS.QUEUED, is_test=False
+            )
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+        )
+        ids = list(due.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Recipient.objects.filter(id__in=ids).update(
+            send_status=RS.CLAIMED, claimed_by=worker_id, claimed_at=now
+        )
+    rows = (
+        Recipient.objects.filter(id__in=ids, claimed_by=worker_id)
+        .select_related("contact")
+        .order_by("id")
+        .only(
+            "id",
+            "phone",
+            "external_id",
+            "send_attempts",
+            "contact__name",
+            "contact__attributes",
+            "contact__phone",
+        )
+    )
+    return [
+        ClaimedRecipient(r.id, r.phone, r.external_id, r.contact, r.send_attempts)
+        for r in rows
+    ]
+
+
+def recipients_claim_sendable(
+    *, campaign: Campaign, worker_id: str, limit: int, now: datetime | None = None
+) -> list[ClaimedRecipient]:
+    """Claim due recipients, giving back those in their quiet hours, until some
+    can be sent now or none is due."""
+    now = now or timezone.now()
+    while True:
+        claimed = recipients_claim(
+            campaign=campaign, worker_id=worker_id, limit=limit, now=now
+        )
+        if not claimed or not campaign.has_send_window:
+            return claimed
+        ready = _hold_outside_send_window(campaign=campaign, claimed=claimed, now=now)
+        if ready:
+            return ready
+
+
+def _hold_outside_send_window(
+    *, campaign: Campaign, claimed: list[ClaimedRecipient], now: datetime
+) -> list[ClaimedRecipient]:
+    """Give back recipients for whom it is quiet hours, due when their window opens."""
+    ready, waiting = [], {}
+    for recipient in claimed:
+        opens = send_window_opens_at(
+            now=now,
+            zone=phone_time_zone(recipient.phone),
+            start=campaign.send_window_start,
+            end=campaign.send_window_end,
+        )
+        if opens is None:
+            ready.append(recipient)
+        else:
+            waiting.setdefault(opens, []).append(recipient.id)
+    for opens, ids in waiting.items():
+        Recipient.objects.filter(id__in=ids).update(
+            send_status=RS.QUEUED, claimed_by="", claimed_at=None, next_attempt_at=opens
+        )
+    return ready
+
+
+def recipients_release(*, ids: list[int], worker_id: str) -> int:
+    """Give unsent claims back to the queue (pause, shutdown)."""
+    return Recipient.objects.filter(
+        id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+
+
+def recipients_mark_in_flight(*, ids: list[int], worker_id: str) -> set[int]:
+    """Record that these requests are about to leave; returns the ids still ours."""
+    now = timezone.now()
+    with transaction.atomic():
+        Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+        ).update(send_status=RS.IN_FLIGHT, claimed_at=now)
+        return set(
+            Recipient.objects.filter(
+                id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+            ).values_list("id", flat=True)
+        )
+
+
+def claims_expire(*, older_than: float | None = None) -> tuple[int, int]:
+    """Recover claims of dead workers: (queued again, marked unconfirmed)."""
+    timeout = settings.SEND_CLAIM_TIMEOUT if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    requeued = Recipient.objects.filter(
+        send_status=RS.CLAIMED, claimed_at__lt=cutoff
+    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+    unconfirmed = Recipient.objects.filter(
+        send_status=RS.IN_FLIGHT, claimed_at__lt=cutoff
+    ).update(
+        send_status=RS.UNCONFIRMED,
+        status_description="The worker stopped while sending; Telesign may have "
+        "accepted the message.",
+    )
+    if requeued or unconfirmed:
+        logger.warning(
+            "expired claims: %s queued again, %s unconfirmed", requeued, unconfirmed
+        )
+    return requeued, unconfirmed
+
+
+# --- Pacing -----------------------------------------------------------------------
+
+
+def send_slots_reserve(*, campaign_id: int, count: int) -> tuple[str, datetime, float]:
+    """Reserve `count` consecutive send slots; returns (status, first slot, gap).
+
+    The campaign row lock makes every worker's slots disjoint, which is what
+    keeps the campaign's rate across workers and machines.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != Campaign.Status.SENDING or count <= 0:
+            return campaign.status, now, 0.0
+        gap = 1.0 / (campaign.max_send_rate * RATE_HEADROOM)
+        start = max(now, campaign.next_send_slot_at or now)
+        Campaign.objects.filter(pk=campaign_id).update(
+            next_send_slot_at=start + timedelta(seconds=gap * count),
+            last_activity_at=now,
+        )
+    return Campaign.Status.SENDING, start, gap
+
+
+# --- Recording answers -------------------------------------------------------------
+
+
+def _retry_delay(attempts: int) -> float:
+    return min(300.0, 2.0 * (2 ** (attempts - 1))) * random.uniform(0.5, 1.0)
+
+
+def send_results_record(
+    *, results: list[tuple[int, SendResult]], worker_id: str, attempts: dict[int, int]
+) -> None:
+    """Store Telesign's answers for recipients this worker still holds."""
+    if not results:
+        return
+    now = timezone.now()
+    ours = set(
+        Recipient.objects.filter(
+            id__in=[rid for rid, _ in results], claimed_by=worker_id
+        ).values_list("id", flat=True)
+    )
+    updates: list[Recipient] = []
+    for recipient_id, result in results:
+        if recipient_id not in ours:
+            continue  # the claim expired and another process owns it now
+        tries = attempts.get(recipient_id, 0) + max(result.attempts, 1)
+        row = Recipient(
+            id=recipient_id,
+            send_attempts=tries,
+            status_code=result.code,
+            status_description=result.description[:500],
+            claimed_by=worker_id,
+            claimed_at=None,
+            next_attempt_at=None,
+            sent_at=now,
+            reference_id=None,
+            outcome=Recipient.Outcome.PENDING,
+            failure_reason="",
+        )
+        if result.status == SendStatus.ACCEPTED:
+            row.send_status = RS.ACCEPTED
+            row.reference_id = result.reference_id
+        elif result.status == SendStatus.UNCONFIRMED:
+            row.send_status = RS.UNCONFIRMED
+        elif result.status == SendStatus.REJECTED or (
+            result.status == SendStatus.RETRY_LATER
+            and tries >= settings.SEND_MAX_ATTEMPTS
+        ):
+            row.send_status = RS.REJECTED
+            row.outcome = Recipient.Outcome.FAILED
+            code = f"{result.code} " if result.code else ""
+            row.failure_reason = f"{code}{result.description}"[:500]
+            if result.status == SendStatus.RETRY_LATER:
+                row.failure_reason = (
+                    f"Telesign did not accept it after {tries} attempts: "
+                    f"{result.description}"
+                )[:500]
+        else:  # RETRY_LATER below the limit, or AUTH_FAILED: nothing was sent
+            row.send_status = RS.QUEUED
+            row.claimed_by = ""
+            row.sent_at = None
+            row.status_code = None
+            if result.status == SendStatus.RETRY_LATER:
+                delay = max(_retry_delay(tries), result.retry_after or 0)
+                row.next_attempt_at = now + timedelta(seconds=delay)
+            else:
+                row.send_attempts = attempts.get(recipient_id, 0)
+        updates.append(row)
+    Recipient.objects.bulk_update(
+        updates,
+        [
+            "send_status",
+            "send_attempts",
+            "status_code",
+            "status_description",
+            "claimed_by",
+            "claimed_at",
+            "next_attempt_at",
+            "sent_at",
+            "reference_id",
+            "outcome",
+            "failure_reason",
+        ],
+        batch_size=RESULT_BATCH,
+    )
+
+
+def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) -> bool:
+    """Pause the campaign if too many recent sends failed; True if it paused."""
+    since = timezone.now() - timedelta(seconds=window_seconds)
+    recent = Recipient.objects.filter(
+        campaign_id=campaign_id, is_test=False, sent_at__gte=since
+    ).aggregate(
+        total=Count("id"), failed=Count("id", filter=Q(send_status=RS.REJECTED))
+    )
+    total, failed = recent["total"], recent["failed"]
+    if total < settings.AUTO_PAUSE_MIN_SENDS:
+        return False
+    rate = failed / total
+    if rate < settings.AUTO_PAUSE_FAILURE_RATE:
+        return False
+    last = (
+        Recipient.objects.filter(
+            campaign_id=campaign_id, send_status=RS.REJECTED, sent_at__gte=since
+        )
+        .order_by("-sent_at")
+        .values_list("failure_reason", flat=True)
+        .first()
+    )
+    reason = (
+        f"Auto-paused: {failed} of the last {total} sends failed "
+        f"({rate:.0%}, threshold {settings.AUTO_PAUSE_FAILURE_RATE:.0%}). "
+        f"Last error: {last}"
+    )
+    updated = Campaign.objects.filter(
+        pk=campaign_id, status=Campaign.Status.SENDING
+    ).update(status=Campaign.Status.PAUSED, status_reason=reason[:500])
+    if updated:
+        logger.warning("campaign %s %s", campaign_id, reason)
+    return bool(updated)
+
+
+def campaign_pause_for_credentials(*, campaign_id: int, result: SendResult) -> None:
+    reason = (
+        f"Paused: Telesign refused the credentials ({result.code or ''} "
+        f"{result.description}). Check TELESIGN_CUSTOMER_ID and TELESIGN_API_KEY "
+        "(and that the account has Viber and omnichannel enabled), then resume."
+    )
+    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+        status=Campaign.Status.PAUSED, status_reason=reason[:500]
+    )
+    logger.error("campaign %s %s", campaign_id, reason)
+
+
+def campaign_complete_if_done(*, campaign_id: int) -> bool:
+    """Mark a sending campaign completed once nobody is left to send."""
+    busy = Recipient.objects.filter(
+        campaign_id=campaign_id, is_test=False, send_status__in=ACTIVE_SEND_STATUSES
+    ).exists()
+    if busy:
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+            status=Campaign.Status.COMPLETED, completed_at=timezone.now()
+        )
+    )
+
+
+# --- The send loop -------------------------------------------------------------------
+
+
+def campaign_message(
+    *, campaign: Campaign, recipient: ClaimedRecipient, send_callback_url: bool
+) -> OmnichannelMessage:
+    sms_text = None
+    if campaign.sms_fallback_enabled:
+        sms_text = (
+            personalise(campaign.sms_text, recipient.contact)
+            if (recipient.contact)
+            else campaign.sms_text
+        )
+    return OmnichannelMessage(
+        phone=recipient.phone,
+        external_id=recipient.external_id,
+        image_url=campaign.image.public_url,
+        viber_template=campaign.viber_template,
+        fallback_time=campaign.fallback_time,
+        sms_text=sms_text,
+        message_type=campaign.message_type,
+        callback_url=callback_url() if send_callback_url else None,
+    )
+
+
+@dataclass
+class SendRunSummary:
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unconfirmed: int = 0
+    retried: int = 0
+    stopped_because: str = ""
+
+
+def _send_at(client: TelesignClient, message: OmnichannelMessage, at: float):
+    delay = at - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    return client.send(message)
+
+
+def campaign_send_run(
+    *,
+    campaign_id: int,
+    worker_id: str | None = None,
+    client: TelesignClient | None = None,
+    concurrency: int | None = None,
+    stop: threading.Event | None = None,
+    max_seconds: float | None = None,
+) -> SendRunSummary:
+    """Send a campaign's due recipients until none is left, it stops sending,
+    or `max_seconds` have passed (then `stopped_because` is "time slice used"
+    and the caller queues the next slice).
+
+    Many of these may run at once, in many processes on many machines.
+    """
+    deadline = time.monotonic() + max_seconds if max_seconds else None
+    worker_id = worker_id or worker_identity()
+    concurrency = concurrency or settings.SEND_CONCURRENCY
+    client = client or client_from_settings()
+    stop = stop or threading.Event()
+    summary = SendRunSummary()
+    send_callback = settings.TELESIGN_SEND_CALLBACK_URL
+    campaign = Campaign.objects.select_related("image").get(pk=campaign_id)
+    batch_size = max(
+        concurrency,
+        min(
+            settings.SEND_BATCH_MAX,
+            int(campaign.max_send_rate * settings.SEND_BATCH_SECONDS),
+        ),
+    )
+    in_flight: dict[Future, int] = {}
+    attempts: dict[int, int] = {}
+    results: list[tuple[int, SendResult]] = []
+    pending: deque[ClaimedRecipient] = deque()
+    last_check = 0.0
+
+    def flush():
+        if results:
+            send_results_record(results=results, worker_id=worker_id, attempts=attempts)
+            results.clear()
+
+    def collect(done):
+        for future in done:
+            recipient_id = in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:
+                logger.exception("send of recipient %s crashed", recipient_id)
+                result = SendResult(SendStatus.UNCONFIRMED, description=str(exc)[:200])
+            results.append((recipient_id, result))
+            summary.sent += 1
+            if result.status == SendStatus.ACCEPTED:
+                summary.accepted += 1
+            elif result.status == SendStatus.UNCONFIRMED:
+                summary.unconfirmed += 1
+            elif result.status == SendStatus.REJECTED:
+                summary.rejected += 1
+            elif result.status == SendStatus.RETRY_LATER:
+                summary.retried += 1
+            elif (
+                result.status == SendStatus.AUTH_FAILED and not summary.stopped_because
+            ):
+                campaign_pause_for_credentials(campaign_id=campaign_id, result=result)
+                summary.stopped_because = "credentials refused"
+
+    with ThreadPoolExecutor(
+        max_workers=concurrency, thread_name_prefix="telesign-send"
+    ) as pool:
+        try:
+            while True:
+                if in_flight:
+                    done, _ = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
+                    collect(done)
+                if len(results) >= concurrency or (results and not in_flight):
+                    flush()
+                if stop.is_set() and not summary.stopped_because:
+                    summary.stopped_because = "worker stopping"
+                if summary.stopped_because:
+                    if not in_flight:
+                        break
+                    continue
+                if time.monotonic() - last_check > 1.0:
+                    last_check = time.monotonic()
+                    flush()
+                    if campaign_auto_pause_check(campaign_id=campaign_id):
+                        summary.stopped_because = "auto-paused"
+                        continue
+                if not pending:
+                    if deadline is not None and time.monotonic() > deadline:
+                        summary.stopped_because = "time slice used"
+                        continue
+                    claimed = recipients_claim_sendable(
+                        campaign=campaign, worker_id=worker_id, limit=batch_size
+                    )
+                    if not claimed:
+                        if not in_flight:
+                            flush()
+                            campaign_complete_if_done(campaign_id=campaign_id)
+                            summary.stopped_because = "nothing due"
+                            break
+                        continue
+                    pending.extend(claimed)
+                    attempts.update((r.id, r.send_attempts) for r in claimed)
+                free = concurrency - len(in_flight)
+                if free <= 0:
+                    continue
+                group = [pending.popleft() for _ in range(min(free, len(pending)))]
+                status, first_slot, gap = send_slots_reserve(
+                    campaign_id=campaign_id, count=len(group)
+                )
+                if status != Campaign.Status.SENDING:
+                    pending.extendleft(reversed(group))
+                    summary.stopped_because = f"campaign {status}"
+                    continue
+                leaving = recipients_mark_in_flight(
+                    ids=[r.id for r in group], worker_id=worker_id
+                )
+                slot0 = time.monotonic() + max(
+                    0.0, (first_slot - timezone.now()).total_seconds()
+                )
+                for index, recipient in enumerate(group):
+                    if recipient.id not in leaving:
+                        continue
+                    message = campaign_message(
+                        campaign=campaign,
+                        recipient=recipient,
+                        send_callback_url=send_callback,
+                    )
+                    future = pool.submit(_send_at, client, message, slot0 + index * gap)
+                    in_flight[future] = recipient.id
+        finally:
+            if in_flight:
+                collect(wait(in_flight).done)
+            flush()
+            if pending:
+                recipients_release(ids=[r.id for r in pending], worker_id=worker_id)
+    logger.info("campaign %s worker %s: %s", campaign_id, worker_id, summary)
+    return summary
+
+
+# --- Tasks plumbing -------------------------------------------------------------------
+
+
+def send_tasks_enqueue(*, campaign_id: int, copies: int | None = None) -> int:
+    """Queue the send loop for this campaign, once per worker expected to help."""
+    from ..tasks import campaign_send_task
+
+    copies = copies or settings.SEND_TASKS_PER_CAMPAIGN
+    for _ in range(copies):
+        campaign_send_task.enqueue(campaign_id)
+    return copies
+
+
+def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """Periodic housekeeping: start due scheduled campaigns, recover dead
+    workers' claims, restart stalled sending, complete finished campaigns."""
+    now = now or timezone.now()
+    started = 0
+    for campaign in Campaign.objects.filter(
+        status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
+    ).only("id"):
+        with transaction.atomic():
+            locked = (
+                Campaign.objects.select_for_update()
+                .select_related("image")
+                .get(pk=campaign.pk)
+            )
+            if locked.status == Campaign.Status.SCHEDULED:
+                _campaign_start(campaign=locked, now=now)
+                started += 1
+    requeued, unconfirmed = claims_expire()
+    restarted = completed = 0
+    stall = timedelta(seconds=max(10.0, 3 * settings.SEND_BATCH_SECONDS))
+    for campaign in Campaign.objects.filter(status=Campaign.Status.SENDING).only(
+        "id", "last_activity_at"
+    ):
+        due = Recipient.objects.filter(
+            campaign_id=campaign.pk, send_status=RS.QUEUED, is_test=False
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        if due.exists():
+            if not campaign.last_activity_at or campaign.last_activity_at < now - stall:
+                Campaign.objects.filter(pk=campaign.pk).update(last_activity_at=now)
+                send_tasks_enqueue(campaign_id=campaign.pk)
+                restarted += 1
+        elif campaign_complete_if_done(campaign_id=campaign.pk):
+            completed += 1
+    return {
+        "started": started,
+        "requeued": requeued,
+        "unconfirmed": unconfirmed,
+        "restarted": restarted,
+        "completed": completed,
+    }
+
+
+def engine_tick_claim(*, now: datetime | None = None) -> bool:
+    """True if this tick may run: no other tick ran in the last interval."""
+    now = now or timezone.now()
+    interval = timedelta(seconds=settings.ENGINE_TICK_SECONDS * 0.8)
+    EngineState.objects.get_or_create(pk=1)
+    return bool(
+        EngineState.objects.filter(pk=1)
+        .filter(Q(last_tick_at__isnull=True) | Q(last_tick_at__lte=now - interval))
+        .update(last_tick_at=now)
+    )
+
+
+def engine_tick_ensure() -> bool:
+    """Start the periodic tick unless one ran recently; True if one was queued."""
+    from ..tasks import engine_tick_task
+
+    state = EngineState.objects.filter(pk=1).first()
+    horizon = timezone.now() - timedelta(seconds=3 * settings.ENGINE_TICK_SECONDS)
+    if state and state.last_tick_at and state.last_tick_at > horizon:
+        return False
+    engine_tick_task.enqueue()
+    return True
+
+
+# --- Test send ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestSendResult:
+    phone: str
+    result: SendResult
+
+
+MAX_TEST_NUMBERS = 5
+
+
+def campaign_test_send(
+    *, campaign: Campaign, phones: list[str], client: TelesignClient | None = None
+) -> list[TestSendResult]:
+    """Send the campaign now to a few numbers, recorded as test sends.
+
+    Test sends never count in the campaign's results. Personalisation uses the
+    contact with that number, else the preview's sample contact.
+    """
+    if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
+        raise DomainError("A finished campaign cannot be test-sent.")
+    problems = [
+        p
+        for p in campaign_launch_problems(campaign=campaign)
+        if "audience" not in p.lower() and "only a draft" not in p
+    ]
+    if problems:
+        raise DomainError(" ".join(problems))
+    cleaned = []
+    for raw in phones:
+        try:
+            cleaned.append(
+                phone_normalize(raw, default_region=settings.DEFAULT_PHONE_REGION)
+            )
+        except PhoneNumberError as exc:
+            raise DomainError(str(exc)) from exc
+    cleaned = list(dict.fromkeys(cleaned))
+    if not cleaned:
+        raise DomainError("Give at least one phone number.")
+    if len(cleaned) > MAX_TEST_NUMBERS:
+        raise DomainError(f"Test sends go to at most {MAX_TEST_NUMBERS} numbers.")
+    client = client or client_from_settings()
+    sample = campaign_preview_contact(campaign=campaign)
+    outcomes = []
+    for phone in cleaned:
+        contact = Contact.objects.filter(phone=phone).first()
+        recipient = Recipient.objects.create(
+            campaign=campaign,
+            contact=contact,
+            phone=phone,
+            is_test=True,
+            external_id=f"t{campaign.pk}-{uuid.uuid4().hex[:20]}",
+            send_status=RS.IN_FLIGHT,
+            claimed_by="test-send",
+            claimed_at=timezone.now(),
+        )
+        claimed = ClaimedRecipient(
+            recipient.id, phone, recipient.external_id, contact or sample
+        )
+        message = campaign_message(
+            campaign=campaign,
+            recipient=claimed,
+            send_callback_url=settings.TELESIGN_SEND_CALLBACK_URL,
+        )
+        result = client.send(message)
+        send_results_record(
+            results=[(recipient.id, result)], worker_id="test-send", attempts={}
+        )
+        outcomes.append(TestSendResult(phone, result))
+    return outcomes
