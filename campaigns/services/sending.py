@@ -657,11 +657,14 @@ def campaign_send_run(
     summary = SendRunSummary()
     send_callback = settings.TELESIGN_SEND_CALLBACK_URL
     campaign = Campaign.objects.select_related("image").get(pk=campaign_id)
+    # Claim about SEND_BATCH_SECONDS of work, but never far more than this
+    # worker can send soon: claims are cheap to give back, not to hold.
     batch_size = max(
         concurrency,
         min(
             settings.SEND_BATCH_MAX,
             int(campaign.max_send_rate * settings.SEND_BATCH_SECONDS),
+            concurrency * 8,
         ),
     )
     in_flight: dict[Future, int] = {}

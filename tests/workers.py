@@ -1,0 +1,83 @@
+"""Real `db_worker` processes against the test database, for engine tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
+
+
+class Workers:
+    def __init__(self, *, sandbox_url: str, **settings):
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "TELESIGN_SANDBOX_URL": sandbox_url,
+            "TELESIGN_CUSTOMER_ID": "",
+            "TELESIGN_API_KEY": "",
+            "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            **{key: str(value) for key, value in settings.items()},
+        }
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, count: int = 1) -> list[subprocess.Popen]:
+        started = []
+        for _ in range(count):
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    "db_worker",
+                    "--queue-name",
+                    "*",
+                    "--no-reload",
+                    "--no-startup-delay",
+                    "--interval",
+                    "0.2",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            started.append(process)
+        self.processes += started
+        return started
+
+    def kill(self, process: subprocess.Popen) -> None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+        for process in self.processes:
+            process.wait(timeout=10)
+
+
+def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
