@@ -7,11 +7,17 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import selectors, services
 from .audience_csv import AudienceFileError, rejected_rows_csv
-from .forms import AudienceImportUploadForm, CampaignForm, ContactForm, ImageAssetForm
+from .forms import (
+    AudienceImportUploadForm,
+    CampaignForm,
+    ContactForm,
+    ImageAssetForm,
+    TestSendForm,
+)
 from .models import (
     Audience,
     AudienceImport,
@@ -22,6 +28,7 @@ from .models import (
     ImageAsset,
     Recipient,
 )
+from .services import sending
 from .sms import personalise, sms_segments
 
 
@@ -348,6 +355,8 @@ CAMPAIGN_CONTENT_FIELDS = [
     "audiences",
     "scheduled_at",
     "max_send_rate",
+    "send_window_start",
+    "send_window_end",
 ]
 
 
@@ -386,7 +395,18 @@ class CampaignAdmin(admin.ModelAdmin):
             },
         ),
         ("Audience", {"fields": ["audiences", "audience_summary"]}),
-        ("Sending", {"fields": ["scheduled_at", "max_send_rate"]}),
+        (
+            "Sending",
+            {
+                "fields": [
+                    "scheduled_at",
+                    "max_send_rate",
+                    "send_window_start",
+                    "send_window_end",
+                    "send_progress",
+                ]
+            },
+        ),
         (
             "History",
             {
@@ -410,6 +430,7 @@ class CampaignAdmin(admin.ModelAdmin):
         readonly = [
             "status",
             "status_reason",
+            "send_progress",
             "image_preview",
             "sms_length",
             "audience_summary",
@@ -457,6 +478,60 @@ class CampaignAdmin(admin.ModelAdmin):
             f"{summary['opted_out']} opted out and excluded."
         )
 
+    @admin.display(description="Progress")
+    def send_progress(self, obj):
+        if not obj.pk or obj.status == Campaign.Status.DRAFT:
+            return "Not launched yet."
+        progress = selectors.campaign_send_progress(campaign=obj)
+        labels = dict(Recipient.SendStatus.choices)
+        return (
+            format_html_join(
+                ", ",
+                "{}: {}",
+                ((labels[key], count) for key, count in progress.items() if count),
+            )
+            or "No recipients."
+        )
+
+    def has_launch_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.launch_campaign")
+
+    actions = [
+        "launch_selected",
+        "pause_selected",
+        "resume_selected",
+        "cancel_selected",
+    ]
+
+    def _run_for_each(self, request, queryset, service, done: str):
+        succeeded = 0
+        for campaign in queryset:
+            try:
+                service(campaign=campaign)
+                succeeded += 1
+            except services.DomainError as exc:
+                self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
+        if succeeded:
+            self.message_user(
+                request, f"{succeeded} campaign(s) {done}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Launch selected campaigns", permissions=["launch"])
+    def launch_selected(self, request, queryset):
+        self._run_for_each(request, queryset, sending.campaign_launch, "launched")
+
+    @admin.action(description="Pause selected campaigns", permissions=["launch"])
+    def pause_selected(self, request, queryset):
+        self._run_for_each(request, queryset, sending.campaign_pause, "paused")
+
+    @admin.action(description="Resume selected campaigns", permissions=["launch"])
+    def resume_selected(self, request, queryset):
+        self._run_for_each(request, queryset, sending.campaign_resume, "resumed")
+
+    @admin.action(description="Cancel selected campaigns", permissions=["launch"])
+    def cancel_selected(self, request, queryset):
+        self._run_for_each(request, queryset, sending.campaign_cancel, "cancelled")
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
@@ -465,8 +540,137 @@ class CampaignAdmin(admin.ModelAdmin):
                 wrap(self.preview_view),
                 name="campaigns_campaign_preview",
             ),
+            path(
+                "<int:campaign_id>/launch/",
+                wrap(self.launch_view),
+                name="campaigns_campaign_launch",
+            ),
+            path(
+                "<int:campaign_id>/control/<str:action>/",
+                wrap(self.control_view),
+                name="campaigns_campaign_control",
+            ),
+            path(
+                "<int:campaign_id>/test-send/",
+                wrap(self.test_send_view),
+                name="campaigns_campaign_test_send",
+            ),
             *super().get_urls(),
         ]
+
+    def _campaign_for_launching(self, request, campaign_id) -> Campaign:
+        if not self.has_launch_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            Campaign.objects.select_related("image"), pk=campaign_id
+        )
+
+    def _change_url(self, campaign) -> str:
+        return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    def launch_view(self, request, campaign_id):
+        campaign = self._campaign_for_launching(request, campaign_id)
+        if request.method == "POST":
+            try:
+                result = sending.campaign_launch(campaign=campaign)
+            except services.DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                if result.scheduled:
+                    text = (
+                        f"“{campaign}” is scheduled to start at "
+                        f"{result.campaign.scheduled_at:%Y-%m-%d %H:%M %Z}."
+                    )
+                else:
+                    to_message = result.recipients - result.suppressed
+                    text = (
+                        f"“{campaign}” launched: {to_message} recipient(s) to "
+                        f"message, {result.suppressed} suppressed."
+                    )
+                self.message_user(request, text, messages.SUCCESS)
+            return HttpResponseRedirect(self._change_url(campaign))
+        summary = selectors.campaign_audience_summary(campaign=campaign)
+        seconds = summary["targeted"] / campaign.max_send_rate
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Launch “{campaign}”?",
+            "opts": self.model._meta,
+            "original": campaign,
+            "campaign": campaign,
+            "summary": summary,
+            "problems": sending.campaign_launch_problems(campaign=campaign),
+            "duration_minutes": max(1, round(seconds / 60)),
+            "uses_sandbox": sending.telesign_uses_sandbox(),
+        }
+        return TemplateResponse(
+            request, "admin/campaigns/campaign/launch.html", context
+        )
+
+    CONTROL_ACTIONS = {
+        "pause": (sending.campaign_pause, "paused"),
+        "resume": (sending.campaign_resume, "resumed"),
+        "cancel": (sending.campaign_cancel, "cancelled"),
+    }
+
+    def control_view(self, request, campaign_id, action):
+        campaign = self._campaign_for_launching(request, campaign_id)
+        if request.method != "POST" or action not in self.CONTROL_ACTIONS:
+            return HttpResponseRedirect(self._change_url(campaign))
+        service, done = self.CONTROL_ACTIONS[action]
+        try:
+            service(campaign=campaign)
+        except services.DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, f"“{campaign}” {done}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(campaign))
+
+    def test_send_view(self, request, campaign_id):
+        campaign = self._campaign_for_launching(request, campaign_id)
+        form = TestSendForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcomes = sending.campaign_test_send(
+                    campaign=campaign, phones=form.cleaned_data["phones"]
+                )
+            except services.DomainError as exc:
+                form.add_error("phones", str(exc))
+            else:
+                for outcome in outcomes:
+                    result = outcome.result
+                    level = (
+                        messages.SUCCESS
+                        if result.status == "accepted"
+                        else messages.WARNING
+                    )
+                    detail = (
+                        f"accepted by Telesign (reference {result.reference_id})"
+                        if result.status == "accepted"
+                        else f"{result.status}: {result.code or ''} "
+                        f"{result.description}"
+                    )
+                    self.message_user(
+                        request, f"Test send to {outcome.phone}: {detail}", level
+                    )
+                return HttpResponseRedirect(self._change_url(campaign))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Test send “{campaign}”",
+            "opts": self.model._meta,
+            "original": campaign,
+            "campaign": campaign,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/campaigns/campaign/test_send.html", context
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_launch": self.has_launch_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def preview_view(self, request, campaign_id):
         campaign = get_object_or_404(
@@ -522,6 +726,7 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "phone",
         "campaign",
         "outcome",
+        "send_status",
         "last_channel",
         "status_code",
         "status_description",
@@ -531,6 +736,8 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = [
         "outcome",
+        "send_status",
+        "is_test",
         "last_channel",
         "suppression_reason",
         "status_code",

@@ -123,6 +123,8 @@ class CampaignForm(forms.ModelForm):
             "audiences",
             "scheduled_at",
             "max_send_rate",
+            "send_window_start",
+            "send_window_end",
         ]
         widgets = {
             "sms_text": forms.Textarea(
@@ -140,6 +142,13 @@ class CampaignForm(forms.ModelForm):
                 "sms_text",
                 "Write the SMS text, or turn the SMS fallback off.",
             )
+        if (cleaned.get("send_window_start") is None) != (
+            cleaned.get("send_window_end") is None
+        ):
+            self.add_error(
+                "send_window_end",
+                "Set both ends of the sending window, or neither.",
+            )
         text = cleaned.get("sms_text") or ""
         if text and sms_segments(text).segments > 10:
             self.add_error(
@@ -156,3 +165,15 @@ class AudienceImportUploadForm(forms.Form):
         "become contact fields usable in personalisation.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+class TestSendForm(forms.Form):
+    phones = forms.CharField(
+        label="Phone numbers",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text="Up to 5 numbers, one per line or separated by commas.",
+    )
+
+    def clean_phones(self):
+        raw = self.cleaned_data["phones"].replace(",", "\n").splitlines()
+        return [line.strip() for line in raw if line.strip()]

@@ -44,3 +44,18 @@ def audiences_with_counts() -> QuerySet[Audience]:
             filter=Q(contacts__opted_out_at__isnull=False),
         ),
     )
+
+
+def campaign_send_progress(*, campaign: Campaign) -> dict[str, int]:
+    """Recipients of a campaign per send status (test sends excluded)."""
+    from .models import Recipient
+
+    rows = (
+        Recipient.objects.filter(campaign=campaign, is_test=False)
+        .values("send_status")
+        .annotate(count=Count("id"))
+    )
+    progress = {status: 0 for status in Recipient.SendStatus.values}
+    for row in rows:
+        progress[row["send_status"]] = row["count"]
+    return progress

@@ -252,3 +252,72 @@ def test_preview_for_a_chosen_contact(marketer_client, records):
         {"contact": ben.pk},
     ).content.decode()
     assert "Hi Ben, 2 for 1 today only!" in page
+
+
+# --- launching and controlling from the campaign page ---------------------------
+
+
+def test_marketer_launches_from_the_campaign_page(marketer_client, records, sandbox):
+    campaign = records["campaign"]
+    url = reverse("admin:campaigns_campaign_launch", args=[campaign.pk])
+    page = marketer_client.get(url).content.decode()
+    assert "<strong>1</strong> recipient(s) will be messaged" in page
+    assert "Telesign sandbox" in page
+    response = marketer_client.post(url, follow=True)
+    assert "launched: 1 recipient(s) to message" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENDING
+    assert Recipient.objects.filter(campaign=campaign, is_test=False).count() == 1
+
+
+def test_launch_page_lists_problems_instead_of_a_button(marketer_client):
+    campaign = make_campaign([])
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_launch", args=[campaign.pk])
+    ).content.decode()
+    assert "cannot be launched yet" in page and "at least one audience" in page
+    assert "Launch now" not in page
+
+
+def test_pause_resume_and_cancel_buttons(marketer_client, records, sandbox):
+    campaign = records["campaign"]
+    marketer_client.post(reverse("admin:campaigns_campaign_launch", args=[campaign.pk]))
+
+    def control(action):
+        url = reverse("admin:campaigns_campaign_control", args=[campaign.pk, action])
+        return marketer_client.post(url, follow=True).content.decode()
+
+    assert "paused" in control("pause")
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.PAUSED
+    assert "cannot be paused" in control("pause")
+    assert "resumed" in control("resume")
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENDING
+    assert "cancelled" in control("cancel")
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.CANCELLED
+
+
+def test_test_send_from_the_campaign_page(marketer_client, records, sandbox):
+    campaign = records["campaign"]
+    url = reverse("admin:campaigns_campaign_test_send", args=[campaign.pk])
+    response = marketer_client.post(url, {"phones": "07911 123001"}, follow=True)
+    assert "Test send to +447911123001: accepted by Telesign" in (
+        response.content.decode()
+    )
+    assert Recipient.objects.filter(campaign=campaign, is_test=True).count() == 1
+    bad = marketer_client.post(url, {"phones": "hello"})
+    assert "not part of a phone number" in bad.content.decode()
+
+
+def test_launch_needs_the_launch_permission(client, django_user_model, records):
+    user = django_user_model.objects.create_user(
+        username="viewer", password="x", is_staff=True
+    )
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(user)
+    campaign = records["campaign"]
+    for name in ("launch", "test_send"):
+        url = reverse(f"admin:campaigns_campaign_{name}", args=[campaign.pk])
+        assert client.post(url).status_code == 403
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT

@@ -7,6 +7,7 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
@@ -156,7 +157,14 @@ def test_pause_takes_effect_within_seconds_and_resume_finishes(sandbox):
     sandbox.state.config.latency_ms = 20
     campaign = make_campaign([audience_of(80)], max_send_rate=20)
     sending.campaign_launch(campaign=campaign)
-    worker = threading.Thread(target=run, args=(campaign,))
+
+    def work():
+        try:
+            run(campaign)
+        finally:
+            connection.close()  # a thread's connection would outlive the test
+
+    worker = threading.Thread(target=work)
     worker.start()
     time.sleep(1.0)
     sending.campaign_pause(campaign=campaign)
