@@ -1,5 +1,7 @@
 """The marketer's workspace. ModelAdmins translate clicks into service calls."""
 
+import json
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from . import selectors, services
 from .audience_csv import AudienceFileError, rejected_rows_csv
@@ -22,13 +25,15 @@ from .models import (
     Audience,
     AudienceImport,
     CallbackEvent,
+    CallbackRejection,
     Campaign,
     ChannelAttempt,
     Contact,
     ImageAsset,
+    InboundMessage,
     Recipient,
 )
-from .services import sending
+from .services import callbacks, sending
 from .sms import personalise, sms_segments
 
 
@@ -747,6 +752,40 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["campaign"]
     inlines = [ChannelAttemptInline]
     show_full_result_count = False
+    readonly_fields = ["callbacks_received"]
+    actions = ["rebuild_from_callbacks"]
+
+    @admin.display(description="Callbacks that shaped it")
+    def callbacks_received(self, obj):
+        events = CallbackEvent.objects.filter(recipient=obj).order_by("received_at")
+        if not events:
+            return "None yet."
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{} · {} · {} · {}</a>',
+            (
+                (
+                    reverse("admin:campaigns_callbackevent_change", args=[e.pk]),
+                    e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.get_kind_display(),
+                    e.status_code or "—",
+                    e.get_processing_display(),
+                )
+                for e in events[:100]
+            ),
+        )
+
+    def has_rebuild_permission(self, request):
+        return request.user.has_perm("campaigns.change_callbackevent")
+
+    @admin.action(
+        description="Rebuild delivery state from stored callbacks",
+        permissions=["rebuild"],
+    )
+    def rebuild_from_callbacks(self, request, queryset):
+        for recipient in queryset:
+            callbacks.recipient_rebuild_from_events(recipient=recipient)
+        self.message_user(request, f"Rebuilt {queryset.count()} recipient(s).")
 
 
 @admin.register(ChannelAttempt)
@@ -772,9 +811,67 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "kind",
         "processing",
         "signature",
+        "status_code",
         "reference_id",
         "external_id",
+        "recipient_link",
     ]
-    list_filter = ["kind", "processing", "signature"]
+    list_filter = ["kind", "processing", "signature", "status_code"]
     search_fields = ["reference_id", "external_id"]
+    show_full_result_count = False
+    fields = [
+        "received_at",
+        "method",
+        "kind",
+        "processing",
+        "error",
+        "signature",
+        "status_code",
+        "reference_id",
+        "external_id",
+        "recipient_link",
+        "headers",
+        "pretty_body",
+    ]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    @admin.display(description="Recipient")
+    def recipient_link(self, obj):
+        if not obj.recipient_id:
+            return "—"
+        url = reverse("admin:campaigns_recipient_change", args=[obj.recipient_id])
+        return format_html('<a href="{}">{}</a>', url, obj.recipient_id)
+
+    @admin.display(description="Body as received")
+    def pretty_body(self, obj):
+        raw = bytes(obj.raw_body)
+        try:
+            text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+        except (ValueError, UnicodeDecodeError):
+            text = raw.decode("utf-8", "replace")
+        return format_html('<pre class="callback-body">{}</pre>', text)
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("campaigns.change_callbackevent")
+
+    @admin.action(description="Reprocess selected callbacks", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        outcomes = callbacks.callback_events_reprocess(events=queryset.order_by("id"))
+        summary = ", ".join(f"{count} {state}" for state, count in outcomes.items())
+        self.message_user(request, f"Reprocessed: {summary or 'nothing'}.")
+
+
+@admin.register(CallbackRejection)
+class CallbackRejectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "reason", "count", "last_at", "last_remote_addr"]
+    list_filter = ["reason"]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "phone", "text", "action", "contact", "campaign"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["phone", "text"]
+    list_select_related = ["contact", "campaign"]
     show_full_result_count = False

@@ -389,6 +389,9 @@ class Recipient(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    opted_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person replied to opt out."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -490,6 +493,9 @@ class CallbackEvent(models.Model):
         max_length=16, choices=Processing.choices, default=Processing.RECEIVED
     )
     error = models.TextField(blank=True)
+    status_code = models.IntegerField(
+        null=True, blank=True, help_text="The raw status code, known or not."
+    )
     reference_id = models.CharField(max_length=64, blank=True, db_index=True)
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
     recipient = models.ForeignKey(
@@ -515,3 +521,58 @@ class EngineState(models.Model):
 
     def __str__(self):
         return f"Engine tick at {self.last_tick_at}"
+
+
+class InboundMessage(models.Model):
+    """A reply from a recipient (Viber or SMS), with what it did."""
+
+    class Action(models.TextChoices):
+        NONE = "none", "Stored"
+        OPT_OUT = "opt_out", "Opted out"
+        OPT_IN = "opt_in", "Opted back in"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    phone = models.CharField(max_length=16)
+    text = models.TextField(blank=True)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.NONE)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event = models.ForeignKey(CallbackEvent, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.phone}: {self.text[:40]}"
+
+
+class CallbackRejection(models.Model):
+    """Callbacks refused before parsing, counted per day and reason.
+
+    Only counts and the last sender are kept: an unauthenticated body is
+    never stored or acted on.
+    """
+
+    day = models.DateField()
+    reason = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+    last_remote_addr = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-day", "reason"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "reason"], name="unique_rejection_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.reason}: {self.count}"

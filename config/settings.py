@@ -200,3 +200,35 @@ SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
+
+# Callbacks. Accepted API keys for callback signatures (several while a key is
+# rotated); defaults to TELESIGN_API_KEY.
+TELESIGN_CALLBACK_API_KEYS = env.list(
+    "TELESIGN_CALLBACK_API_KEYS",
+    default=[TELESIGN_API_KEY] if TELESIGN_API_KEY else [],
+)
+# Development only: accept callbacks without a signature. Flagged by
+# `check --deploy`.
+TELESIGN_CALLBACKS_ALLOW_UNSIGNED = env.bool(
+    "TELESIGN_CALLBACKS_ALLOW_UNSIGNED", default=False
+)
+CALLBACK_MAX_BODY_BYTES = 64 * 1024
+# Replies that opt a contact out or back in (whole reply, any case).
+OPT_OUT_KEYWORDS = env.list(
+    "OPT_OUT_KEYWORDS",
+    default=[
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "END",
+        "QUIT",
+        "CANCEL",
+        "ARRET",
+        "STOPP",
+        "ALTO",
+        "BAJA",
+        "ABMELDEN",
+        "СТОП",
+    ],
+)
+OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])

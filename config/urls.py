@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from campaigns import views
+from campaigns.api.views import TelesignCallbackView
 
 admin.site.site_header = "Viber campaigns"
 admin.site.site_title = "Viber campaigns"
@@ -15,6 +16,11 @@ urlpatterns = [
         "images/<uuid:public_id>.<str:extension>",
         views.image_asset_public,
         name="image_asset_public",
+    ),
+    path(
+        "api/telesign/callbacks/",
+        TelesignCallbackView.as_view(),
+        name="telesign_callbacks",
     ),
     path("admin/", admin.site.urls),
 ]

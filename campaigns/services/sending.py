@@ -33,7 +33,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import Campaign, Contact, EngineState, Recipient
+from ..models import CallbackEvent, Campaign, Contact, EngineState, Recipient
 from ..phones import PhoneNumberError, phone_normalize
 from ..quiet_hours import phone_time_zone, send_window_opens_at
 from ..selectors import campaign_preview_contact
@@ -333,12 +333,29 @@ def recipients_claim(
             "contact__name",
             "contact__attributes",
             "contact__phone",
+            "contact__opted_out_at",
         )
     )
-    return [
-        ClaimedRecipient(r.id, r.phone, r.external_id, r.contact, r.send_attempts)
-        for r in rows
-    ]
+    claimed, opted_out = [], []
+    for r in rows:
+        if r.contact is not None and r.contact.opted_out_at is not None:
+            opted_out.append(r.id)
+        else:
+            claimed.append(
+                ClaimedRecipient(
+                    r.id, r.phone, r.external_id, r.contact, r.send_attempts
+                )
+            )
+    if opted_out:
+        # Opted out (e.g. replied STOP) after the launch: never message them.
+        Recipient.objects.filter(id__in=opted_out).update(
+            send_status=RS.SKIPPED,
+            outcome=Recipient.Outcome.SUPPRESSED,
+            suppression_reason=Recipient.SuppressionReason.OPTED_OUT,
+            claimed_by="",
+            claimed_at=None,
+        )
+    return claimed
 
 
 def recipients_claim_sendable(
@@ -456,7 +473,11 @@ def _retry_delay(attempts: int) -> float:
 def send_results_record(
     *, results: list[tuple[int, SendResult]], worker_id: str, attempts: dict[int, int]
 ) -> None:
-    """Store Telesign's answers for recipients this worker still holds."""
+    """Store Telesign's answers for recipients this worker still holds.
+
+    An accepted message only gains its reference and send bookkeeping: its
+    delivery status belongs to the callbacks, which may already have arrived.
+    """
     if not results:
         return
     now = timezone.now()
@@ -465,70 +486,78 @@ def send_results_record(
             id__in=[rid for rid, _ in results], claimed_by=worker_id
         ).values_list("id", flat=True)
     )
-    updates: list[Recipient] = []
+    groups: dict[str, list[Recipient]] = {}
+    references = []
     for recipient_id, result in results:
         if recipient_id not in ours:
             continue  # the claim expired and another process owns it now
         tries = attempts.get(recipient_id, 0) + max(result.attempts, 1)
-        row = Recipient(
-            id=recipient_id,
-            send_attempts=tries,
-            status_code=result.code,
-            status_description=result.description[:500],
-            claimed_by=worker_id,
-            claimed_at=None,
-            next_attempt_at=None,
-            sent_at=now,
-            reference_id=None,
-            outcome=Recipient.Outcome.PENDING,
-            failure_reason="",
-        )
-        if result.status == SendStatus.ACCEPTED:
-            row.send_status = RS.ACCEPTED
-            row.reference_id = result.reference_id
-        elif result.status == SendStatus.UNCONFIRMED:
-            row.send_status = RS.UNCONFIRMED
-        elif result.status == SendStatus.REJECTED or (
+        row = Recipient(id=recipient_id, send_attempts=tries, claimed_at=None)
+        exhausted = (
             result.status == SendStatus.RETRY_LATER
             and tries >= settings.SEND_MAX_ATTEMPTS
-        ):
-            row.send_status = RS.REJECTED
-            row.outcome = Recipient.Outcome.FAILED
+        )
+        if result.status == SendStatus.ACCEPTED:
+            row.send_status, row.reference_id, row.sent_at = (
+                RS.ACCEPTED,
+                result.reference_id,
+                now,
+            )
+            references.append(result.reference_id)
+            groups.setdefault("accepted", []).append(row)
+        elif result.status == SendStatus.UNCONFIRMED:
+            row.send_status, row.sent_at = RS.UNCONFIRMED, now
+            row.status_description = result.description[:500]
+            groups.setdefault("unconfirmed", []).append(row)
+        elif result.status == SendStatus.REJECTED or exhausted:
             code = f"{result.code} " if result.code else ""
-            row.failure_reason = f"{code}{result.description}"[:500]
-            if result.status == SendStatus.RETRY_LATER:
-                row.failure_reason = (
-                    f"Telesign did not accept it after {tries} attempts: "
-                    f"{result.description}"
-                )[:500]
+            row.send_status, row.sent_at = RS.REJECTED, now
+            row.outcome = Recipient.Outcome.FAILED
+            row.status_code = result.code
+            row.status_description = result.description[:500]
+            row.failure_reason = (
+                f"Telesign did not accept it after {tries} attempts: "
+                f"{result.description}"
+                if exhausted
+                else f"{code}{result.description}"
+            )[:500]
+            groups.setdefault("rejected", []).append(row)
         else:  # RETRY_LATER below the limit, or AUTH_FAILED: nothing was sent
-            row.send_status = RS.QUEUED
-            row.claimed_by = ""
-            row.sent_at = None
-            row.status_code = None
+            row.send_status, row.claimed_by = RS.QUEUED, ""
             if result.status == SendStatus.RETRY_LATER:
                 delay = max(_retry_delay(tries), result.retry_after or 0)
                 row.next_attempt_at = now + timedelta(seconds=delay)
             else:
                 row.send_attempts = attempts.get(recipient_id, 0)
-        updates.append(row)
-    Recipient.objects.bulk_update(
-        updates,
-        [
+                row.next_attempt_at = None
+            groups.setdefault("queued", []).append(row)
+    fields = {
+        "accepted": ["send_status", "reference_id", "sent_at"],
+        "unconfirmed": ["send_status", "sent_at", "status_description"],
+        "rejected": [
             "send_status",
-            "send_attempts",
+            "sent_at",
+            "outcome",
             "status_code",
             "status_description",
-            "claimed_by",
-            "claimed_at",
-            "next_attempt_at",
-            "sent_at",
-            "reference_id",
-            "outcome",
             "failure_reason",
         ],
-        batch_size=RESULT_BATCH,
-    )
+        "queued": ["send_status", "claimed_by", "next_attempt_at"],
+    }
+    for group, rows in groups.items():
+        Recipient.objects.bulk_update(
+            rows,
+            [*fields[group], "send_attempts", "claimed_at"],
+            batch_size=RESULT_BATCH,
+        )
+    if references:
+        # Callbacks that arrived before we stored the reference wait as orphans.
+        from .callbacks import callback_orphans_apply
+
+        if CallbackEvent.objects.filter(
+            processing=CallbackEvent.Processing.ORPHAN, reference_id__in=references
+        ).exists():
+            callback_orphans_apply(reference_ids=references)
 
 
 def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) -> bool:
@@ -672,6 +701,7 @@ def campaign_send_run(
     results: list[tuple[int, SendResult]] = []
     pending: deque[ClaimedRecipient] = deque()
     last_check = 0.0
+    sent_at_last_check = 0
 
     def flush():
         if results:
@@ -718,8 +748,14 @@ def campaign_send_run(
                     if not in_flight:
                         break
                     continue
-                if time.monotonic() - last_check > 1.0:
-                    last_check = time.monotonic()
+                # Judge recent failures every second, or sooner once enough
+                # answers came in to judge them.
+                if (
+                    time.monotonic() - last_check > 1.0
+                    or summary.sent - sent_at_last_check
+                    >= settings.AUTO_PAUSE_MIN_SENDS
+                ):
+                    last_check, sent_at_last_check = time.monotonic(), summary.sent
                     flush()
                     if campaign_auto_pause_check(campaign_id=campaign_id):
                         summary.stopped_because = "auto-paused"

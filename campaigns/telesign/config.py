@@ -38,3 +38,11 @@ def client_from_settings(**overrides) -> TelesignClient:
         **overrides,
     }
     return TelesignClient(**options)
+
+
+def callback_credentials() -> tuple[str, list[str]]:
+    """(customer_id, accepted API keys) that callbacks must be signed with."""
+    if telesign_uses_sandbox():
+        return SANDBOX_CUSTOMER_ID, [SANDBOX_API_KEY]
+    keys = settings.TELESIGN_CALLBACK_API_KEYS or [settings.TELESIGN_API_KEY]
+    return settings.TELESIGN_CUSTOMER_ID, [k for k in keys if k]

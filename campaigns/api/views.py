@@ -1,0 +1,64 @@
+"""The REST endpoint Telesign calls. It verifies, stores, applies, answers."""
+
+from django.conf import settings
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..services import callbacks
+
+
+class TelesignCallbackView(APIView):
+    """Delivery reports, read notifications and replies from Telesign.
+
+    POST is what Telesign sends; GET with a JSON body is accepted too, as
+    Telesign's Viber guide shows it. Authentication is Telesign's own callback
+    signature over the raw body, checked before anything is parsed.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = []
+    throttle_classes = []
+
+    def post(self, request):
+        return self._receive(request)
+
+    def get(self, request):
+        return self._receive(request)
+
+    def _receive(self, request):
+        limit = settings.CALLBACK_MAX_BODY_BYTES
+        remote_addr = request.META.get("REMOTE_ADDR", "")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            callbacks.callback_rejection_count(
+                reason="too_large", remote_addr=remote_addr
+            )
+            return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
+        body = request.body
+        if len(body) > limit:
+            callbacks.callback_rejection_count(
+                reason="too_large", remote_addr=remote_addr
+            )
+            return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
+        signature = callbacks.callback_authenticate(headers=request.headers, body=body)
+        if signature is None:
+            has_header = bool(
+                request.headers.get("Authorization")
+                or request.headers.get("X-TS-Authorization")
+            )
+            reason = "bad_signature" if has_header else "missing_signature"
+            callbacks.callback_rejection_count(reason=reason, remote_addr=remote_addr)
+            return Response(
+                {"error": "Missing or invalid Telesign signature."}, status=401
+            )
+        _, status, payload = callbacks.callback_receive(
+            method=request.method,
+            headers=request.headers,
+            body=body,
+            signature=signature,
+        )
+        return Response(payload, status=status)

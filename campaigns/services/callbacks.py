@@ -1,0 +1,496 @@
+"""Applying Telesign's callbacks: lossless, idempotent and order-proof.
+
+Every authenticated request is stored raw first (CallbackEvent), then applied.
+A report never moves a recipient or a channel attempt backwards: it replaces
+what is stored only if its status ranks higher, or ranks the same and is not
+older (provider `updated_on`). Duplicates therefore change nothing, and any
+order of the same reports ends in the same state.
+"""
+
+import json
+import logging
+import string
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import (
+    CallbackEvent,
+    CallbackRejection,
+    Channel,
+    ChannelAttempt,
+    Contact,
+    InboundMessage,
+    OptOutSource,
+    Recipient,
+)
+from ..telesign.callbacks import (
+    CallbackShapeError,
+    DeliveryReport,
+    InboundReply,
+    parse_callback,
+    status_rank,
+)
+from ..telesign.codes import CodeKind, status_code_info
+from ..telesign.config import callback_credentials
+from ..telesign.signing import callback_signature_valid
+from .workspace import contacts_opt_in, contacts_opt_out
+
+logger = logging.getLogger(__name__)
+
+EVENT = CallbackEvent.Processing
+DELIVERED_KINDS = (CodeKind.DELIVERED, CodeKind.READ)
+STORED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
+
+
+# --- Authentication -------------------------------------------------------------
+
+
+def callback_authenticate(*, headers, body: bytes) -> str | None:
+    """Return the CallbackEvent.Signature verdict, or None if the request is refused.
+
+    Verifies the raw bytes before anything is parsed.
+    """
+    header = headers.get("Authorization") or headers.get("X-TS-Authorization") or ""
+    if not header:
+        if settings.TELESIGN_CALLBACKS_ALLOW_UNSIGNED:
+            return CallbackEvent.Signature.UNSIGNED_ALLOWED
+        return None
+    customer_id, api_keys = callback_credentials()
+    if callback_signature_valid(
+        body=body, header=header, customer_id=customer_id, api_keys=api_keys
+    ):
+        return CallbackEvent.Signature.VALID
+    return None
+
+
+def callback_rejection_count(*, reason: str, remote_addr: str = "") -> None:
+    """Count a refused callback per day and reason; never stores its body."""
+    now = timezone.now()
+    updated = CallbackRejection.objects.filter(day=now.date(), reason=reason).update(
+        count=F("count") + 1, last_at=now, last_remote_addr=remote_addr[:64]
+    )
+    if not updated:
+        CallbackRejection.objects.get_or_create(
+            day=now.date(),
+            reason=reason,
+            defaults={"count": 1, "last_at": now, "last_remote_addr": remote_addr[:64]},
+        )
+
+
+# --- Receiving ------------------------------------------------------------------
+
+
+def _relevant_headers(headers) -> dict[str, str]:
+    kept = {name: headers.get(name) for name in STORED_HEADERS if headers.get(name)}
+    for name in ("Authorization", "X-TS-Authorization"):
+        value = headers.get(name) or ""
+        if value:
+            # Keep who signed, not the signature itself.
+            kept[name] = value.split(":", 1)[0][:80]
+    return kept
+
+
+def callback_event_store(
+    *, method: str, headers, body: bytes, signature: str
+) -> CallbackEvent:
+    return CallbackEvent.objects.create(
+        method=method[:8],
+        headers=_relevant_headers(headers),
+        raw_body=body,
+        signature=signature,
+    )
+
+
+def callback_receive(
+    *, method: str, headers, body: bytes, signature: str
+) -> tuple[CallbackEvent, int, dict]:
+    """Store an authenticated callback, then apply it.
+
+    Returns the event, the HTTP status to answer and the JSON body.
+    """
+    event = callback_event_store(
+        method=method, headers=headers, body=body, signature=signature
+    )
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        _event_failed(event, f"The body is not JSON: {exc}")
+        return event, 400, {"error": f"The body is not valid JSON: {exc}"}
+    try:
+        processing = callback_event_apply(event=event, data=data)
+    except CallbackShapeError as exc:
+        return event, 400, {"error": "Unexpected callback shape.", "fields": exc.errors}
+    if processing == EVENT.ORPHAN:
+        return event, 202, {"stored": True, "matched": False}
+    if processing == EVENT.FAILED:
+        # Stored and kept for reprocessing; asking Telesign to resend won't help.
+        return event, 200, {"stored": True, "applied": False}
+    return event, 200, {"stored": True, "applied": True}
+
+
+def _event_failed(event: CallbackEvent, error: str) -> None:
+    event.processing = EVENT.FAILED
+    event.error = error[:2000]
+    event.save(update_fields=["processing", "error"])
+
+
+def callback_event_apply(*, event: CallbackEvent, data=None) -> str:
+    """Apply one stored event; returns its new processing state.
+
+    Raises CallbackShapeError (after marking the event failed) for payloads of
+    the wrong shape. Any other error marks the event failed, for reprocessing.
+    """
+    if data is None:
+        try:
+            data = json.loads(bytes(event.raw_body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            _event_failed(event, f"The body is not JSON: {exc}")
+            return EVENT.FAILED
+    try:
+        parsed = parse_callback(data)
+    except CallbackShapeError as exc:
+        _event_failed(event, f"Unexpected shape: {exc}")
+        raise
+    try:
+        with transaction.atomic():
+            if isinstance(parsed, InboundReply):
+                return inbound_reply_apply(event=event, reply=parsed)
+            return delivery_report_apply(event=event, report=parsed)
+    except Exception as exc:
+        logger.exception("callback event %s could not be applied", event.pk)
+        _event_failed(event, f"{type(exc).__name__}: {exc}")
+        return EVENT.FAILED
+
+
+# --- Delivery reports -------------------------------------------------------------
+
+
+def supersedes(
+    new_code: int | None,
+    new_time: datetime | None,
+    old_code: int | None,
+    old_time: datetime | None,
+) -> bool:
+    """True if a report (new_code, new_time) should replace the stored one."""
+    if old_code is None:
+        return new_code is not None
+    new_rank, old_rank = status_rank(new_code), status_rank(old_code)
+    if new_rank != old_rank:
+        return new_rank > old_rank
+    if new_time is None or old_time is None:
+        return old_time is None
+    return new_time >= old_time
+
+
+def _find_recipient(report: DeliveryReport) -> Recipient | None:
+    locked = Recipient.objects.select_for_update().select_related("campaign")
+    if report.reference_id:
+        found = locked.filter(reference_id=report.reference_id).first()
+        if found:
+            return found
+    if report.external_id:
+        return locked.filter(external_id=report.external_id).first()
+    return None
+
+
+def _derive_outcome(recipient: Recipient, attempts: dict[str, ChannelAttempt]) -> None:
+    """Set outcome, failure reason and delivered/read times from the attempts."""
+    if recipient.outcome in (
+        Recipient.Outcome.SUPPRESSED,
+        Recipient.Outcome.CANCELLED,
+    ):
+        return
+    viber, sms = attempts.get(Channel.VIBER), attempts.get(Channel.SMS)
+    kind = {name: status_code_info(a.status_code).kind for name, a in attempts.items()}
+    overall_kind = status_code_info(recipient.status_code).kind
+    if viber and viber.status_code == 3005:
+        recipient.read_at = recipient.read_at or viber.updated_on or timezone.now()
+    if viber and kind[Channel.VIBER] in DELIVERED_KINDS:
+        recipient.outcome = Recipient.Outcome.VIBER_DELIVERED
+        recipient.delivered_at = recipient.delivered_at or viber.updated_on
+    elif sms and kind[Channel.SMS] in DELIVERED_KINDS:
+        recipient.outcome = Recipient.Outcome.SMS_DELIVERED
+        recipient.delivered_at = recipient.delivered_at or sms.updated_on
+    elif not attempts and overall_kind in DELIVERED_KINDS:
+        recipient.outcome = (
+            Recipient.Outcome.SMS_DELIVERED
+            if recipient.last_channel == Channel.SMS
+            else Recipient.Outcome.VIBER_DELIVERED
+        )
+        recipient.delivered_at = recipient.delivered_at or recipient.status_updated_on
+    else:
+        last_failure = None
+        if sms and kind[Channel.SMS] == CodeKind.FAILED:
+            last_failure = sms
+        elif viber and kind[Channel.VIBER] in (
+            CodeKind.FAILED,
+            CodeKind.CHANNEL_FAILED,
+        ):
+            no_fallback = not recipient.campaign.sms_fallback_enabled
+            if kind[Channel.VIBER] == CodeKind.FAILED or no_fallback:
+                last_failure = viber
+        if last_failure is not None:
+            recipient.outcome = Recipient.Outcome.FAILED
+            recipient.failure_reason = (
+                f"{last_failure.get_channel_display()}: {last_failure.status_code} "
+                f"{last_failure.status_description}"
+            )[:500]
+        elif overall_kind == CodeKind.FAILED:
+            recipient.outcome = Recipient.Outcome.FAILED
+            recipient.failure_reason = (
+                f"{recipient.status_code} {recipient.status_description}"
+            )[:500]
+    if recipient.read_at and not recipient.delivered_at:
+        recipient.delivered_at = recipient.read_at  # read implies delivered
+
+
+def _earliest(current: datetime | None, candidate: datetime | None):
+    if candidate is None:
+        return current
+    return candidate if current is None else min(current, candidate)
+
+
+def _earliest_times(recipient: Recipient, report: DeliveryReport) -> None:
+    """Delivered and read times are the earliest any report gave, so a late
+    duplicate or a read-before-delivered order cannot move them."""
+    delivering = {
+        Recipient.Outcome.VIBER_DELIVERED: Channel.VIBER,
+        Recipient.Outcome.SMS_DELIVERED: Channel.SMS,
+    }.get(recipient.outcome)
+    for channel in report.channels:
+        kind = status_code_info(channel.code).kind
+        if channel.channel == delivering and kind in DELIVERED_KINDS:
+            recipient.delivered_at = _earliest(
+                recipient.delivered_at, channel.updated_on
+            )
+        if channel.channel == Channel.VIBER and channel.code == 3005:
+            recipient.read_at = _earliest(recipient.read_at, channel.updated_on)
+
+
+RECIPIENT_CALLBACK_FIELDS = [
+    "reference_id",
+    "status_code",
+    "status_description",
+    "status_updated_on",
+    "last_channel",
+    "outcome",
+    "failure_reason",
+    "delivered_at",
+    "read_at",
+    "send_status",
+]
+
+
+def delivery_report_apply(*, event: CallbackEvent, report: DeliveryReport) -> str:
+    """Merge a delivery or read report into its recipient and channel attempts."""
+    event.kind = (
+        CallbackEvent.Kind.READ if report.is_read else CallbackEvent.Kind.DELIVERY
+    )
+    event.reference_id = report.reference_id or ""
+    event.external_id = report.external_id or ""
+    event.status_code = report.code
+    recipient = _find_recipient(report)
+    if recipient is None:
+        event.processing = EVENT.ORPHAN
+        event.save(
+            update_fields=[
+                "kind",
+                "reference_id",
+                "external_id",
+                "status_code",
+                "processing",
+            ]
+        )
+        return EVENT.ORPHAN
+
+    attempts = {a.channel: a for a in recipient.attempts.all()}
+    changed: list[ChannelAttempt] = []
+    for channel in report.channels:
+        if channel.channel not in Channel.values:
+            continue  # kept in the raw event; we only send on Viber and SMS
+        current = attempts.get(channel.channel)
+        if current is None:
+            current = ChannelAttempt(
+                recipient=recipient,
+                channel=channel.channel,
+                position=channel.position,
+            )
+            attempts[channel.channel] = current
+        elif not supersedes(
+            channel.code, channel.updated_on, current.status_code, current.updated_on
+        ):
+            if channel.reference_id and not current.reference_id:
+                current.reference_id = channel.reference_id
+                changed.append(current)
+            continue
+        current.status_code = channel.code
+        current.status_description = channel.description
+        current.updated_on = channel.updated_on
+        current.reference_id = current.reference_id or channel.reference_id
+        changed.append(current)
+    if changed:
+        ChannelAttempt.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["recipient", "channel"],
+            update_fields=[
+                "status_code",
+                "status_description",
+                "updated_on",
+                "reference_id",
+                "position",
+            ],
+        )
+
+    if supersedes(
+        report.code,
+        report.updated_on,
+        recipient.status_code,
+        recipient.status_updated_on,
+    ):
+        recipient.status_code = report.code
+        recipient.status_description = (
+            report.description or status_code_info(report.code).description
+        )
+        recipient.status_updated_on = report.updated_on
+        if report.last_channel in Channel.values:
+            recipient.last_channel = report.last_channel
+    if not recipient.reference_id and report.reference_id:
+        recipient.reference_id = report.reference_id
+    if recipient.send_status in (
+        Recipient.SendStatus.IN_FLIGHT,
+        Recipient.SendStatus.UNCONFIRMED,
+    ):
+        # Telesign reports on it, so it did accept the message.
+        recipient.send_status = Recipient.SendStatus.ACCEPTED
+    _derive_outcome(recipient, attempts)
+    _earliest_times(recipient, report)
+    recipient.save(update_fields=RECIPIENT_CALLBACK_FIELDS)
+
+    event.recipient = recipient
+    event.processing = EVENT.APPLIED
+    event.error = ""
+    event.save(
+        update_fields=[
+            "kind",
+            "reference_id",
+            "external_id",
+            "status_code",
+            "recipient",
+            "processing",
+            "error",
+        ]
+    )
+    return EVENT.APPLIED
+
+
+# --- Replies ---------------------------------------------------------------------
+
+
+def _keyword(text: str) -> str:
+    return text.strip().strip(string.punctuation + " ").upper()
+
+
+def inbound_reply_apply(*, event: CallbackEvent, reply: InboundReply) -> str:
+    """Store a reply; opt-out and opt-in keywords take effect at once."""
+    phone = "+" + reply.phone.lstrip("+")
+    contact = Contact.objects.filter(phone=phone).first()
+    recipients = Recipient.objects.filter(phone=phone, is_test=False)
+    recipient = None
+    if reply.original_reference_id:
+        recipient = recipients.filter(
+            Q(reference_id=reply.original_reference_id)
+            | Q(attempts__reference_id=reply.original_reference_id)
+        ).first()
+    recipient = (
+        recipient or recipients.exclude(sent_at=None).order_by("-sent_at").first()
+    )
+
+    keyword = _keyword(reply.text)
+    action = InboundMessage.Action.NONE
+    if keyword in {k.upper() for k in settings.OPT_OUT_KEYWORDS}:
+        action = InboundMessage.Action.OPT_OUT
+        if contact is None:
+            # Remember the wish, so a later import of this number stays opted out.
+            contact = Contact.objects.create(phone=phone)
+        contacts_opt_out(contact_ids=[contact.pk], source=OptOutSource.REPLY)
+        if recipient is not None:
+            Recipient.objects.filter(pk=recipient.pk, opted_out_at=None).update(
+                opted_out_at=timezone.now()
+            )
+    elif keyword in {k.upper() for k in settings.OPT_IN_KEYWORDS} and contact:
+        action = InboundMessage.Action.OPT_IN
+        contacts_opt_in(contact_ids=[contact.pk])
+
+    InboundMessage.objects.create(
+        phone=phone[:16],
+        text=reply.text,
+        action=action,
+        contact=contact,
+        recipient=recipient,
+        campaign_id=recipient.campaign_id if recipient else None,
+        event=event,
+    )
+    event.kind = CallbackEvent.Kind.INBOUND
+    event.reference_id = reply.reference_id or ""
+    event.recipient = recipient
+    event.processing = EVENT.APPLIED
+    event.error = ""
+    event.save(
+        update_fields=["kind", "reference_id", "recipient", "processing", "error"]
+    )
+    return EVENT.APPLIED
+
+
+# --- Reprocessing ------------------------------------------------------------------
+
+
+def callback_events_reprocess(*, events) -> dict[str, int]:
+    """Apply stored events again (failed or orphaned ones); returns the outcomes."""
+    outcomes: dict[str, int] = {}
+    for event in events:
+        try:
+            outcome = callback_event_apply(event=event)
+        except CallbackShapeError:
+            outcome = EVENT.FAILED
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def callback_orphans_apply(*, reference_ids=None, limit: int = 1000) -> dict[str, int]:
+    """Apply orphaned events whose recipient may exist by now."""
+    orphans = CallbackEvent.objects.filter(processing=EVENT.ORPHAN)
+    if reference_ids is not None:
+        orphans = orphans.filter(reference_id__in=list(reference_ids))
+    return callback_events_reprocess(events=orphans.order_by("received_at")[:limit])
+
+
+def recipient_rebuild_from_events(*, recipient: Recipient) -> Recipient:
+    """Forget a recipient's delivery state and replay its stored callbacks in
+    the order received."""
+    with transaction.atomic():
+        recipient.attempts.all().delete()
+        Recipient.objects.filter(pk=recipient.pk).exclude(
+            outcome__in=[Recipient.Outcome.SUPPRESSED, Recipient.Outcome.CANCELLED]
+        ).update(
+            status_code=None,
+            status_description="",
+            status_updated_on=None,
+            last_channel="",
+            outcome=Recipient.Outcome.PENDING,
+            failure_reason="",
+            delivered_at=None,
+            read_at=None,
+        )
+        events = CallbackEvent.objects.filter(
+            Q(recipient=recipient)
+            | Q(reference_id=recipient.reference_id or "-")
+            | Q(external_id=recipient.external_id)
+        ).exclude(kind=CallbackEvent.Kind.INBOUND)
+        callback_events_reprocess(events=events.order_by("received_at", "id"))
+    recipient.refresh_from_db()
+    return recipient

@@ -1,0 +1,273 @@
+"""Telesign callback payloads: what kind they are, and their timestamps.
+
+Only shapes are handled here; what a callback means for a recipient is decided
+in services. See shared/telesign/API.md §3 for the formats.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from .codes import CodeKind, status_code_info
+
+# "2020-05-04 22:07:01:226", "2020-05-04 22:05:00.325", "2024-11-12T13:08:35.212526Z",
+# "2020-08-27T17:28:49+02:00": a space or T, a ':' or '.' before the fraction.
+_TELESIGN_TIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<time>\d{2}:\d{2}:\d{2})"
+    r"(?:[.:](?P<fraction>\d{1,9}))?"
+    r"\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$",
+    re.IGNORECASE,
+)
+
+
+def parse_provider_time(value) -> datetime | None:
+    """Parse any timestamp format Telesign uses as an aware UTC datetime.
+
+    Values without a zone are UTC. Returns None for anything unreadable
+    (including impossible dates such as month 31), never raises.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    match = _TELESIGN_TIME.match(text)
+    if match:
+        fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
+        zone = (match["zone"] or "Z").upper()
+        if zone in ("Z", "UTC", "GMT"):
+            zone = "+00:00"
+        elif ":" not in zone:
+            zone = f"{zone[:3]}:{zone[3:]}"
+        try:
+            parsed = datetime.fromisoformat(
+                f"{match['date']}T{match['time']}.{fraction}{zone}"
+            )
+        except ValueError:
+            return None
+        return parsed.astimezone(UTC)
+    try:  # RFC 1123, e.g. "Thu, 23 Jun 2022 19:03:44 GMT"
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ChannelReport:
+    channel: str
+    position: int
+    code: int | None
+    description: str
+    reference_id: str | None
+    updated_on: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    reference_id: str | None
+    external_id: str | None
+    code: int
+    description: str
+    last_channel: str
+    updated_on: datetime | None
+    channels: list[ChannelReport] = field(default_factory=list)
+
+    @property
+    def is_read(self) -> bool:
+        return self.code == 3005 or any(c.code == 3005 for c in self.channels)
+
+
+@dataclass(frozen=True)
+class InboundReply:
+    reference_id: str | None
+    phone: str
+    text: str
+    original_reference_id: str | None
+    received_on: datetime | None
+
+
+def _clean_id(value) -> str | None:
+    # Telesign writes a missing external_id as null, and its example as "null".
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if value and value.lower() != "null" else None
+
+
+def delivery_report_from(data: dict) -> DeliveryReport:
+    """Build a DeliveryReport from a payload already checked by the serializer."""
+    status = data["status"]
+    channels = []
+    for position, entry in enumerate(data.get("channel_status") or []):
+        ((name, info),) = entry.items()
+        channels.append(
+            ChannelReport(
+                channel=name,
+                position=position,
+                code=info.get("code"),
+                description=str(info.get("description") or "")[:500],
+                reference_id=_clean_id(info.get("reference_id")),
+                updated_on=parse_provider_time(info.get("updated_on")),
+            )
+        )
+    return DeliveryReport(
+        reference_id=_clean_id(data.get("reference_id")),
+        external_id=_clean_id(data.get("external_id")),
+        code=status["code"],
+        description=str(status.get("description") or "")[:500],
+        last_channel=str(status.get("last_channel") or "")[:8],
+        updated_on=parse_provider_time(status.get("updated_on")),
+        channels=channels,
+    )
+
+
+def inbound_reply_from(data: dict) -> InboundReply:
+    """Viber replies carry `content`; SMS replies carry `user_response`."""
+    content = data.get("content") or {}
+    user_response = data.get("user_response") or {}
+    status = data.get("status") or {}
+    phone = data.get("phone_number") or user_response.get("phone_number") or ""
+    text = content.get("text") or user_response.get("mo_message") or ""
+    return InboundReply(
+        reference_id=_clean_id(data.get("reference_id")),
+        phone=str(phone),
+        text=str(text)[:2000],
+        original_reference_id=_clean_id(content.get("original_reference_id")),
+        received_on=parse_provider_time(
+            status.get("updated_on") or data.get("submit_timestamp")
+        ),
+    )
+
+
+def is_inbound(data: dict) -> bool:
+    status = data.get("status") if isinstance(data.get("status"), dict) else {}
+    return (
+        "content" in data
+        or "user_response" in data
+        or status.get("code") == 1500
+        or str(data.get("sub_resource", "")).startswith("mo_")
+    )
+
+
+# Precedence of a status within one message: a report never replaces one of
+# higher rank, and replaces one of equal rank only if it is not older.
+def status_rank(code: int | None) -> int:
+    kind = status_code_info(code).kind
+    if kind == CodeKind.READ:
+        return 4
+    if kind in (
+        CodeKind.DELIVERED,
+        CodeKind.FAILED,
+        CodeKind.VALIDATION,
+        CodeKind.AUTH,
+    ):
+        return 3
+    if kind == CodeKind.CHANNEL_FAILED:
+        return 2
+    if kind == CodeKind.UNKNOWN and code is not None:
+        return 1
+    return 1 if code is not None else 0
+
+
+class CallbackShapeError(ValueError):
+    """The JSON is not a callback we understand; `errors` names each field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _optional_str(data: dict, key: str, errors: dict, *, limit: int = 200) -> None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, str) or len(value) > limit):
+        errors[key] = f"must be a string of at most {limit} characters or null"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def delivery_payload_errors(data) -> dict[str, str]:
+    """Field-by-field problems of a delivery or read callback; empty if fine."""
+    if not isinstance(data, dict):
+        return {"body": "must be a JSON object"}
+    errors: dict[str, str] = {}
+    _optional_str(data, "reference_id", errors, limit=64)
+    _optional_str(data, "external_id", errors, limit=100)
+    if not data.get("reference_id") and not _clean_id(data.get("external_id")):
+        errors.setdefault("reference_id", "reference_id or external_id is required")
+    status = data.get("status")
+    if not isinstance(status, dict):
+        errors["status"] = "is required and must be an object"
+    else:
+        if not _is_int(status.get("code")):
+            errors["status.code"] = "is required and must be an integer"
+        for key in ("description", "last_channel", "updated_on"):
+            value = status.get(key)
+            if value is not None and not isinstance(value, str):
+                errors[f"status.{key}"] = "must be a string"
+    channel_status = data.get("channel_status")
+    if channel_status is not None:
+        if not isinstance(channel_status, list) or len(channel_status) > 10:
+            errors["channel_status"] = "must be a list of at most 10 entries"
+        else:
+            for index, entry in enumerate(channel_status):
+                where = f"channel_status[{index}]"
+                if not isinstance(entry, dict) or len(entry) != 1:
+                    errors[where] = "must be an object with one channel name"
+                    continue
+                ((name, info),) = entry.items()
+                if not isinstance(info, dict):
+                    errors[where] = f"{name} must be an object"
+                    continue
+                if "code" in info and not _is_int(info["code"]):
+                    errors[f"{where}.{name}.code"] = "must be an integer"
+                for key in ("description", "reference_id", "updated_on"):
+                    value = info.get(key)
+                    if value is not None and (
+                        not isinstance(value, str) or len(value) > 500
+                    ):
+                        errors[f"{where}.{name}.{key}"] = "must be a short string"
+    return errors
+
+
+def inbound_payload_errors(data) -> dict[str, str]:
+    if not isinstance(data, dict):
+        return {"body": "must be a JSON object"}
+    errors: dict[str, str] = {}
+    content = data.get("content")
+    user_response = data.get("user_response")
+    if content is not None and not isinstance(content, dict):
+        errors["content"] = "must be an object"
+    if user_response is not None and not isinstance(user_response, dict):
+        errors["user_response"] = "must be an object"
+    phone = data.get("phone_number") or (
+        user_response.get("phone_number") if isinstance(user_response, dict) else None
+    )
+    if (
+        not isinstance(phone, str)
+        or not phone.lstrip("+").isdigit()
+        or not (7 <= len(phone.lstrip("+")) <= 15)
+    ):
+        errors["phone_number"] = "is required: the sender's number in digits"
+    text = (content or {}).get("text") if isinstance(content, dict) else None
+    if text is None and isinstance(user_response, dict):
+        text = user_response.get("mo_message")
+    if text is not None and not isinstance(text, str):
+        errors["content.text"] = "must be a string"
+    return errors
+
+
+def parse_callback(data) -> DeliveryReport | InboundReply:
+    """Classify and check a callback; raise CallbackShapeError naming the fields."""
+    if isinstance(data, dict) and is_inbound(data):
+        errors = inbound_payload_errors(data)
+        if errors:
+            raise CallbackShapeError(errors)
+        return inbound_reply_from(data)
+    errors = delivery_payload_errors(data)
+    if errors:
+        raise CallbackShapeError(errors)
+    return delivery_report_from(data)
