@@ -91,6 +91,8 @@ def test_worker_killed_mid_batch_sends_nobody_twice_and_forgets_nobody(
     )
     assert accepted <= set(seen)
     unconfirmed = recipients.filter(send_status=RS.UNCONFIRMED)
-    # Only what the killed worker had in flight can be in doubt.
-    assert unconfirmed.count() <= 8
+    # Only what the killed worker had in flight can be in doubt: requests on
+    # the wire (at most its concurrency, 8) and answers not yet written (at
+    # most as many again, as answers are written in groups).
+    assert unconfirmed.count() <= 16
     assert len(accepted) + unconfirmed.count() == 200
