@@ -16,10 +16,11 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 .env:
 	@$(BIN)/python scripts/write_dev_env.py
 
-## make run: install, migrate, create a login, start web + worker + Telesign sandbox
+## make run: install, migrate, create logins and the demo, start web + worker + Telesign sandbox
 run: $(STAMP) .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py ensure_login
+	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py run_local
 
 ## make test: the whole suite (SQLite unless DATABASE_URL says otherwise)

@@ -3,15 +3,20 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from campaigns.services.sending import engine_tick_ensure
+from campaigns.telesign import telesign_uses_sandbox
 
 
 class Command(BaseCommand):
     help = (
-        "Run the whole app on embedded defaults: web server and task worker "
-        "(Ctrl-C stops them all)."
+        "Run the whole app on embedded defaults: web server, task worker and, "
+        "without Telesign credentials, the Telesign sandbox (Ctrl-C stops all)."
     )
 
     def add_arguments(self, parser):
@@ -19,18 +24,31 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, **options):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        processes = {
-            "web": subprocess.Popen(
-                [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]
-            ),
-            "worker": subprocess.Popen(
-                [*manage, "db_worker", "--queue-name", "*", "--no-reload"]
-            ),
+        commands = {
+            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [*manage, "db_worker", "--queue-name", "*", "--no-reload"],
         }
+        if telesign_uses_sandbox():
+            sandbox_port = urlparse(settings.TELESIGN_SANDBOX_URL).port or 8025
+            commands["sandbox"] = [
+                *manage,
+                "telesign_sandbox",
+                "--port",
+                str(sandbox_port),
+                "--callback-url",
+                f"http://127.0.0.1:{port}{reverse('telesign_callbacks')}",
+            ]
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        engine_tick_ensure()
+        mode = (
+            "the local Telesign sandbox (no credentials set)"
+            if telesign_uses_sandbox()
+            else settings.TELESIGN_BASE_URL
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nThe app is starting. Open http://127.0.0.1:{port}/admin/ "
-                "(Ctrl-C stops everything).\n"
+                f"\nRunning {', '.join(processes)}; messages go to {mode}.\n"
+                f"Open http://127.0.0.1:{port}/admin/ (Ctrl-C stops everything).\n"
             )
         )
         try:
