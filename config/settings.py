@@ -172,6 +172,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One handler for Django's own messages (its default adds a second in
+        # DEBUG), and no line per task run: the engine logs its own summaries.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # How requests are authenticated: "basic" (Telesign's default) or "digest"

@@ -1,4 +1,5 @@
 import logging
+import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -68,4 +69,5 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             sandbox.stop()
