@@ -125,9 +125,14 @@ def delivery_report_from(data: dict) -> DeliveryReport:
 
 def inbound_reply_from(data: dict) -> InboundReply:
     """Viber replies carry `content`; SMS replies carry `user_response`."""
-    content = data.get("content") or {}
-    user_response = data.get("user_response") or {}
-    status = data.get("status") or {}
+    content, user_response, status = (
+        value if isinstance(value, dict) else {}
+        for value in (
+            data.get("content"),
+            data.get("user_response"),
+            data.get("status"),
+        )
+    )
     phone = data.get("phone_number") or user_response.get("phone_number") or ""
     text = content.get("text") or user_response.get("mo_message") or ""
     return InboundReply(
@@ -243,6 +248,8 @@ def inbound_payload_errors(data) -> dict[str, str]:
         errors["content"] = "must be an object"
     if user_response is not None and not isinstance(user_response, dict):
         errors["user_response"] = "must be an object"
+    if data.get("status") is not None and not isinstance(data.get("status"), dict):
+        errors["status"] = "must be an object"
     phone = data.get("phone_number") or (
         user_response.get("phone_number") if isinstance(user_response, dict) else None
     )
