@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 
 from campaigns import views
 from campaigns.api.views import TelesignCallbackView
@@ -22,6 +23,7 @@ urlpatterns = [
         TelesignCallbackView.as_view(),
         name="telesign_callbacks",
     ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,10 +1,37 @@
 """The REST endpoint Telesign calls. It verifies, stores, applies, answers."""
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..services import callbacks
+from .serializers import (
+    CallbackAnswerSerializer,
+    CallbackErrorSerializer,
+    DeliveryCallbackSerializer,
+)
+
+CALLBACK_SCHEMA = extend_schema(
+    request={"application/json": DeliveryCallbackSerializer},
+    responses={
+        200: CallbackAnswerSerializer,
+        202: CallbackAnswerSerializer,
+        400: CallbackErrorSerializer,
+        401: CallbackErrorSerializer,
+        413: CallbackErrorSerializer,
+    },
+    parameters=[
+        OpenApiParameter(
+            "Authorization",
+            location=OpenApiParameter.HEADER,
+            required=False,
+            description="TSA <customer_id>:<base64 HMAC-SHA256 of the raw body>",
+        )
+    ],
+    auth=[],
+    summary="Receive a Telesign callback",
+)
 
 
 class TelesignCallbackView(APIView):
@@ -20,9 +47,11 @@ class TelesignCallbackView(APIView):
     parser_classes = []
     throttle_classes = []
 
+    @CALLBACK_SCHEMA
     def post(self, request):
         return self._receive(request)
 
+    @extend_schema(exclude=True)  # GET with a body has no place in OpenAPI
     def get(self, request):
         return self._receive(request)
 
