@@ -579,3 +579,30 @@ def test_replaying_stored_events_rebuilds_a_recipient(client):
     recipient.attempts.all().delete()
     callbacks.recipient_rebuild_from_events(recipient=recipient)
     assert final_state(recipient) == before
+
+
+def test_a_failed_viber_leg_with_fallback_waits_for_the_sms(client):
+    recipient = make_recipient(reference_id="A" * 32)
+    viber = ("viber", 3035, "V" + "A" * 31, "2026-11-28 10:00:01")
+    post_callback(
+        client,
+        delivery(
+            "A" * 32,
+            code=3001,
+            last="sms",
+            channels=[viber, ("sms", 3001, None, "2026-11-28 10:00:01")],
+        ),
+    )
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.PENDING
+    post_callback(
+        client,
+        delivery(
+            "A" * 32,
+            code=3000,
+            last="sms",
+            channels=[viber, ("sms", 3000, "S" + "A" * 31, "2026-11-28 10:00:05")],
+        ),
+    )
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.SMS_DELIVERED

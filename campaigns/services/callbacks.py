@@ -226,13 +226,13 @@ def _derive_outcome(recipient: Recipient, attempts: dict[str, ChannelAttempt]) -
         last_failure = None
         if sms and kind[Channel.SMS] == CodeKind.FAILED:
             last_failure = sms
-        elif viber and kind[Channel.VIBER] in (
-            CodeKind.FAILED,
-            CodeKind.CHANNEL_FAILED,
+        elif (
+            viber
+            and kind[Channel.VIBER] in (CodeKind.FAILED, CodeKind.CHANNEL_FAILED)
+            and not recipient.campaign.sms_fallback_enabled
         ):
-            no_fallback = not recipient.campaign.sms_fallback_enabled
-            if kind[Channel.VIBER] == CodeKind.FAILED or no_fallback:
-                last_failure = viber
+            # With a fallback, a failed Viber leg only means the SMS is next.
+            last_failure = viber
         if last_failure is not None:
             recipient.outcome = Recipient.Outcome.FAILED
             recipient.failure_reason = (

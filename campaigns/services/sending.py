@@ -405,18 +405,12 @@ def recipients_release(*, ids: list[int], worker_id: str) -> int:
     ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
 
 
-def recipients_mark_in_flight(*, ids: list[int], worker_id: str) -> set[int]:
-    """Record that these requests are about to leave; returns the ids still ours."""
-    now = timezone.now()
-    with transaction.atomic():
-        Recipient.objects.filter(
-            id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
-        ).update(send_status=RS.IN_FLIGHT, claimed_at=now)
-        return set(
-            Recipient.objects.filter(
-                id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
-            ).values_list("id", flat=True)
-        )
+def recipients_unsent_release(*, ids: list[int], worker_id: str) -> int:
+    """Give back recipients marked in flight whose request never left (a stop
+    came first): they are queued again, as nothing reached Telesign."""
+    return Recipient.objects.filter(
+        id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
 
 
 def claims_expire(*, older_than: float | None = None) -> tuple[int, int]:
@@ -443,24 +437,46 @@ def claims_expire(*, older_than: float | None = None) -> tuple[int, int]:
 # --- Pacing -----------------------------------------------------------------------
 
 
-def send_slots_reserve(*, campaign_id: int, count: int) -> tuple[str, datetime, float]:
-    """Reserve `count` consecutive send slots; returns (status, first slot, gap).
+def recipients_prepare_sending(
+    *, campaign_id: int, ids: list[int], worker_id: str
+) -> tuple[str, datetime, float, list[int]]:
+    """Reserve send slots and mark recipients in flight, in one transaction.
 
-    The campaign row lock makes every worker's slots disjoint, which is what
-    keeps the campaign's rate across workers and machines.
+    Returns (campaign status, first slot, gap between slots, ids to send in
+    slot order). Nothing is prepared unless the campaign is still sending. The
+    campaign row lock makes every worker's slots disjoint, which is what keeps
+    the campaign's rate across workers and machines.
     """
     now = timezone.now()
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if campaign.status != Campaign.Status.SENDING or count <= 0:
-            return campaign.status, now, 0.0
+        campaign = (
+            Campaign.objects.select_for_update()
+            .only("status", "max_send_rate", "next_send_slot_at")
+            .get(pk=campaign_id)
+        )
+        if campaign.status != Campaign.Status.SENDING or not ids:
+            return campaign.status, now, 0.0, []
         gap = 1.0 / (campaign.max_send_rate * RATE_HEADROOM)
         start = max(now, campaign.next_send_slot_at or now)
+        # The claim is dated when the last of them leaves, so that recovering
+        # dead workers' claims never takes one that is only waiting its turn.
+        leaves_by = start + timedelta(seconds=gap * len(ids))
+        marked = Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+        ).update(send_status=RS.IN_FLIGHT, claimed_at=leaves_by)
+        leaving = ids
+        if marked != len(ids):  # some claims expired meanwhile: not ours to send
+            still_ours = set(
+                Recipient.objects.filter(
+                    id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+                ).values_list("id", flat=True)
+            )
+            leaving = [i for i in ids if i in still_ours]
         Campaign.objects.filter(pk=campaign_id).update(
-            next_send_slot_at=start + timedelta(seconds=gap * count),
+            next_send_slot_at=start + timedelta(seconds=gap * len(leaving)),
             last_activity_at=now,
         )
-    return Campaign.Status.SENDING, start, gap
+    return Campaign.Status.SENDING, start, gap, leaving
 
 
 # --- Recording answers -------------------------------------------------------------
@@ -656,10 +672,18 @@ class SendRunSummary:
     stopped_because: str = ""
 
 
-def _send_at(client: TelesignClient, message: OmnichannelMessage, at: float):
+def _send_at(
+    client: TelesignClient,
+    message: OmnichannelMessage,
+    at: float,
+    halt: threading.Event,
+) -> SendResult | None:
+    """Send at the reserved slot; None if a stop came first (nothing was sent)."""
     delay = at - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
+    if delay > 0 and halt.wait(delay):
+        return None
+    if halt.is_set():
+        return None
     return client.send(message)
 
 
@@ -676,13 +700,18 @@ def campaign_send_run(
     or `max_seconds` have passed (then `stopped_because` is "time slice used"
     and the caller queues the next slice).
 
-    Many of these may run at once, in many processes on many machines.
+    Many of these may run at once, in many processes on many machines. To keep
+    the database off the path of each request, recipients are prepared (slots
+    reserved, marked in flight) a group ahead; if the worker dies, at most that
+    group, the requests on the wire and the answers not yet written become
+    `unconfirmed` — about three times `concurrency`.
     """
     deadline = time.monotonic() + max_seconds if max_seconds else None
     worker_id = worker_id or worker_identity()
     concurrency = concurrency or settings.SEND_CONCURRENCY
     client = client or client_from_settings()
     stop = stop or threading.Event()
+    halt = threading.Event()  # tells waiting sends not to leave
     summary = SendRunSummary()
     send_callback = settings.TELESIGN_SEND_CALLBACK_URL
     campaign = Campaign.objects.select_related("image").get(pk=campaign_id)
@@ -699,14 +728,24 @@ def campaign_send_run(
     in_flight: dict[Future, int] = {}
     attempts: dict[int, int] = {}
     results: list[tuple[int, SendResult]] = []
-    pending: deque[ClaimedRecipient] = deque()
+    unsent: list[int] = []
+    pending: deque[ClaimedRecipient] = deque()  # claimed
+    ready: deque[tuple[ClaimedRecipient, float]] = deque()  # in flight, slot due
     last_check = 0.0
     sent_at_last_check = 0
+
+    def stop_because(reason: str) -> None:
+        if not summary.stopped_because:
+            summary.stopped_because = reason
+        halt.set()
 
     def flush():
         if results:
             send_results_record(results=results, worker_id=worker_id, attempts=attempts)
             results.clear()
+        if unsent:
+            recipients_unsent_release(ids=unsent, worker_id=worker_id)
+            unsent.clear()
 
     def collect(done):
         for future in done:
@@ -716,6 +755,9 @@ def campaign_send_run(
             except Exception as exc:
                 logger.exception("send of recipient %s crashed", recipient_id)
                 result = SendResult(SendStatus.UNCONFIRMED, description=str(exc)[:200])
+            if result is None:
+                unsent.append(recipient_id)
+                continue
             results.append((recipient_id, result))
             summary.sent += 1
             if result.status == SendStatus.ACCEPTED:
@@ -726,11 +768,41 @@ def campaign_send_run(
                 summary.rejected += 1
             elif result.status == SendStatus.RETRY_LATER:
                 summary.retried += 1
-            elif (
-                result.status == SendStatus.AUTH_FAILED and not summary.stopped_because
-            ):
-                campaign_pause_for_credentials(campaign_id=campaign_id, result=result)
-                summary.stopped_because = "credentials refused"
+            elif result.status == SendStatus.AUTH_FAILED:
+                if not summary.stopped_because:
+                    campaign_pause_for_credentials(
+                        campaign_id=campaign_id, result=result
+                    )
+                stop_because("credentials refused")
+
+    def refill_ready() -> bool:
+        """Prepare the next group; False when there is nothing left to prepare."""
+        if not pending:
+            if deadline is not None and time.monotonic() > deadline:
+                stop_because("time slice used")
+                return False
+            claimed = recipients_claim_sendable(
+                campaign=campaign, worker_id=worker_id, limit=batch_size
+            )
+            if not claimed:
+                return False
+            pending.extend(claimed)
+            attempts.update((r.id, r.send_attempts) for r in claimed)
+        group = [pending.popleft() for _ in range(min(concurrency, len(pending)))]
+        status, first_slot, gap, leaving = recipients_prepare_sending(
+            campaign_id=campaign_id, ids=[r.id for r in group], worker_id=worker_id
+        )
+        if status != Campaign.Status.SENDING:
+            pending.extendleft(reversed(group))
+            stop_because(f"campaign {status}")
+            return True
+        slot0 = time.monotonic() + max(
+            0.0, (first_slot - timezone.now()).total_seconds()
+        )
+        by_id = {r.id: r for r in group}
+        for index, recipient_id in enumerate(leaving):
+            ready.append((by_id[recipient_id], slot0 + index * gap))
+        return True
 
     with ThreadPoolExecutor(
         max_workers=concurrency, thread_name_prefix="telesign-send"
@@ -742,14 +814,14 @@ def campaign_send_run(
                     collect(done)
                 if len(results) >= concurrency or (results and not in_flight):
                     flush()
-                if stop.is_set() and not summary.stopped_because:
-                    summary.stopped_because = "worker stopping"
+                if stop.is_set():
+                    stop_because("worker stopping")
                 if summary.stopped_because:
                     if not in_flight:
                         break
                     continue
-                # Judge recent failures every second, or sooner once enough
-                # answers came in to judge them.
+                # Every second (or once enough answers came in): notice a
+                # pause or cancel from elsewhere, and judge recent failures.
                 if (
                     time.monotonic() - last_check > 1.0
                     or summary.sent - sent_at_last_check
@@ -757,55 +829,40 @@ def campaign_send_run(
                 ):
                     last_check, sent_at_last_check = time.monotonic(), summary.sent
                     flush()
-                    if campaign_auto_pause_check(campaign_id=campaign_id):
-                        summary.stopped_because = "auto-paused"
-                        continue
-                if not pending:
-                    if deadline is not None and time.monotonic() > deadline:
-                        summary.stopped_because = "time slice used"
-                        continue
-                    claimed = recipients_claim_sendable(
-                        campaign=campaign, worker_id=worker_id, limit=batch_size
+                    status = (
+                        Campaign.objects.filter(pk=campaign_id)
+                        .values_list("status", flat=True)
+                        .first()
                     )
-                    if not claimed:
-                        if not in_flight:
+                    if status != Campaign.Status.SENDING:
+                        stop_because(f"campaign {status}")
+                        continue
+                    if campaign_auto_pause_check(campaign_id=campaign_id):
+                        stop_because("auto-paused")
+                        continue
+                if len(ready) <= concurrency // 2 and not refill_ready():
+                    if not ready and not in_flight:
+                        if not summary.stopped_because:
                             flush()
                             campaign_complete_if_done(campaign_id=campaign_id)
                             summary.stopped_because = "nothing due"
-                            break
-                        continue
-                    pending.extend(claimed)
-                    attempts.update((r.id, r.send_attempts) for r in claimed)
-                free = concurrency - len(in_flight)
-                if free <= 0:
+                        break
+                if summary.stopped_because:
                     continue
-                group = [pending.popleft() for _ in range(min(free, len(pending)))]
-                status, first_slot, gap = send_slots_reserve(
-                    campaign_id=campaign_id, count=len(group)
-                )
-                if status != Campaign.Status.SENDING:
-                    pending.extendleft(reversed(group))
-                    summary.stopped_because = f"campaign {status}"
-                    continue
-                leaving = recipients_mark_in_flight(
-                    ids=[r.id for r in group], worker_id=worker_id
-                )
-                slot0 = time.monotonic() + max(
-                    0.0, (first_slot - timezone.now()).total_seconds()
-                )
-                for index, recipient in enumerate(group):
-                    if recipient.id not in leaving:
-                        continue
+                while ready and len(in_flight) < concurrency:
+                    recipient, due = ready.popleft()
                     message = campaign_message(
                         campaign=campaign,
                         recipient=recipient,
                         send_callback_url=send_callback,
                     )
-                    future = pool.submit(_send_at, client, message, slot0 + index * gap)
+                    future = pool.submit(_send_at, client, message, due, halt)
                     in_flight[future] = recipient.id
         finally:
+            halt.set()  # sends still waiting for their slot do not leave
             if in_flight:
                 collect(wait(in_flight).done)
+            unsent.extend(recipient.id for recipient, _ in ready)
             flush()
             if pending:
                 recipients_release(ids=[r.id for r in pending], worker_id=worker_id)

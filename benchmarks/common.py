@@ -1,0 +1,83 @@
+"""Shared set-up for benchmark scripts: a throwaway database and the sandbox."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def prepare_database(kind: str) -> str:
+    """Point Django at a fresh benchmark database and migrate it; returns its URL."""
+    if kind == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="bench-")) / "bench.sqlite3"
+        url = f"sqlite:///{path}"
+    elif kind == "postgres":
+        import psycopg
+
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as conn:
+            conn.execute("DROP DATABASE IF EXISTS campaigns_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE campaigns_bench")
+        url = "postgres://postgres@127.0.0.1:5432/campaigns_bench"
+    else:
+        raise SystemExit(f"unknown database {kind!r}")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def start_sandbox(port: int, *extra: str) -> subprocess.Popen:
+    """The sandbox in its own process, so it does not share our interpreter."""
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "telesign_sandbox",
+            "--port",
+            str(port),
+            "--no-callbacks",
+            "--no-image-fetch",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+def machine() -> str:
+    import platform
+
+    cpus = os.cpu_count()
+    with open("/proc/meminfo") as meminfo:
+        total_kb = int(meminfo.readline().split()[1])
+    return (
+        f"{platform.node()}: {cpus} cores, {total_kb / 1024 / 1024:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
