@@ -277,11 +277,12 @@ def test_orphan_is_applied_when_the_send_response_is_stored(client):
         ),
     )
     assert response.status_code == 202
-    sending.send_results_record(
+    references = sending.send_results_record(
         results=[(recipient.pk, SendResult(SendStatus.ACCEPTED, 3001, "x", reference))],
         worker_id="w1",
         attempts={},
     )
+    sending.orphans_for_references_apply(references=references)
     recipient.refresh_from_db()
     assert recipient.reference_id == reference
     assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED

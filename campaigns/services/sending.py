@@ -17,13 +17,13 @@ nobody falls behind their slots and bursts cannot pile up.
 
 import logging
 import os
+import queue
 import random
 import socket
 import threading
 import time
 import uuid
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 RS = Recipient.SendStatus
 ACTIVE_SEND_STATUSES = (RS.QUEUED, RS.CLAIMED, RS.IN_FLIGHT)
-RESULT_BATCH = 200
 # Slots are spaced for 95% of the maximum rate: requests leave a few
 # milliseconds late now and then (threads, network), and the slack keeps a
 # late one and its on-time successors from crowding into one second.
@@ -486,94 +485,112 @@ def _retry_delay(attempts: int) -> float:
     return min(300.0, 2.0 * (2 ** (attempts - 1))) * random.uniform(0.5, 1.0)
 
 
+# The columns each kind of answer writes. Answers are written with one
+# prepared UPDATE run for many rows (executemany), which costs a fraction of
+# `bulk_update`'s giant CASE expression; `claimed_by = worker` in the WHERE
+# clause skips any recipient whose claim expired and went to another worker.
+RESULT_COLUMNS = {
+    "accepted": ["send_status", "reference_id", "sent_at", "send_attempts"],
+    "unconfirmed": ["send_status", "sent_at", "status_description", "send_attempts"],
+    "rejected": [
+        "send_status",
+        "sent_at",
+        "outcome",
+        "status_code",
+        "status_description",
+        "failure_reason",
+        "send_attempts",
+    ],
+    "queued": ["send_status", "claimed_by", "next_attempt_at", "send_attempts"],
+}
+
+
 def send_results_record(
     *, results: list[tuple[int, SendResult]], worker_id: str, attempts: dict[int, int]
-) -> None:
-    """Store Telesign's answers for recipients this worker still holds.
+) -> list[str]:
+    """Store Telesign's answers for recipients this worker still holds; returns
+    the references of accepted messages.
 
     An accepted message only gains its reference and send bookkeeping: its
     delivery status belongs to the callbacks, which may already have arrived.
     """
     if not results:
-        return
+        return []
     now = timezone.now()
-    ours = set(
-        Recipient.objects.filter(
-            id__in=[rid for rid, _ in results], claimed_by=worker_id
-        ).values_list("id", flat=True)
-    )
-    groups: dict[str, list[Recipient]] = {}
+    db_now = connection.ops.adapt_datetimefield_value(now)
+    rows: dict[str, list[list]] = {group: [] for group in RESULT_COLUMNS}
     references = []
     for recipient_id, result in results:
-        if recipient_id not in ours:
-            continue  # the claim expired and another process owns it now
         tries = attempts.get(recipient_id, 0) + max(result.attempts, 1)
-        row = Recipient(id=recipient_id, send_attempts=tries, claimed_at=None)
+        description = result.description[:500]
         exhausted = (
             result.status == SendStatus.RETRY_LATER
             and tries >= settings.SEND_MAX_ATTEMPTS
         )
         if result.status == SendStatus.ACCEPTED:
-            row.send_status, row.reference_id, row.sent_at = (
-                RS.ACCEPTED,
-                result.reference_id,
-                now,
-            )
             references.append(result.reference_id)
-            groups.setdefault("accepted", []).append(row)
+            values = ("accepted", [RS.ACCEPTED, result.reference_id, db_now, tries])
         elif result.status == SendStatus.UNCONFIRMED:
-            row.send_status, row.sent_at = RS.UNCONFIRMED, now
-            row.status_description = result.description[:500]
-            groups.setdefault("unconfirmed", []).append(row)
+            values = ("unconfirmed", [RS.UNCONFIRMED, db_now, description, tries])
         elif result.status == SendStatus.REJECTED or exhausted:
             code = f"{result.code} " if result.code else ""
-            row.send_status, row.sent_at = RS.REJECTED, now
-            row.outcome = Recipient.Outcome.FAILED
-            row.status_code = result.code
-            row.status_description = result.description[:500]
-            row.failure_reason = (
-                f"Telesign did not accept it after {tries} attempts: "
-                f"{result.description}"
+            reason = (
+                f"Telesign did not accept it after {tries} attempts: {description}"
                 if exhausted
-                else f"{code}{result.description}"
+                else f"{code}{description}"
             )[:500]
-            groups.setdefault("rejected", []).append(row)
+            values = (
+                "rejected",
+                [
+                    RS.REJECTED,
+                    db_now,
+                    Recipient.Outcome.FAILED,
+                    result.code,
+                    description,
+                    reason,
+                    tries,
+                ],
+            )
         else:  # RETRY_LATER below the limit, or AUTH_FAILED: nothing was sent
-            row.send_status, row.claimed_by = RS.QUEUED, ""
+            next_attempt = None
             if result.status == SendStatus.RETRY_LATER:
                 delay = max(_retry_delay(tries), result.retry_after or 0)
-                row.next_attempt_at = now + timedelta(seconds=delay)
+                next_attempt = connection.ops.adapt_datetimefield_value(
+                    now + timedelta(seconds=delay)
+                )
             else:
-                row.send_attempts = attempts.get(recipient_id, 0)
-                row.next_attempt_at = None
-            groups.setdefault("queued", []).append(row)
-    fields = {
-        "accepted": ["send_status", "reference_id", "sent_at"],
-        "unconfirmed": ["send_status", "sent_at", "status_description"],
-        "rejected": [
-            "send_status",
-            "sent_at",
-            "outcome",
-            "status_code",
-            "status_description",
-            "failure_reason",
-        ],
-        "queued": ["send_status", "claimed_by", "next_attempt_at"],
-    }
-    for group, rows in groups.items():
-        Recipient.objects.bulk_update(
-            rows,
-            [*fields[group], "send_attempts", "claimed_at"],
-            batch_size=RESULT_BATCH,
-        )
-    if references:
-        # Callbacks that arrived before we stored the reference wait as orphans.
-        from .callbacks import callback_orphans_apply
+                tries = attempts.get(recipient_id, 0)
+            values = ("queued", [RS.QUEUED, "", next_attempt, tries])
+        group, params = values
+        rows[group].append([*params, recipient_id, worker_id])
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for group, params in rows.items():
+            if not params:
+                continue
+            assignments = ", ".join(
+                f"{connection.ops.quote_name(column)} = %s"
+                for column in RESULT_COLUMNS[group]
+            )
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments}, claimed_at = NULL"  # noqa: S608
+                " WHERE id = %s AND claimed_by = %s",
+                params,
+            )
+    return references
 
-        if CallbackEvent.objects.filter(
+
+def orphans_for_references_apply(*, references: list[str]) -> None:
+    """Apply callbacks that arrived before their reference was stored."""
+    from .callbacks import callback_orphans_apply
+
+    if (
+        references
+        and CallbackEvent.objects.filter(
             processing=CallbackEvent.Processing.ORPHAN, reference_id__in=references
-        ).exists():
-            callback_orphans_apply(reference_ids=references)
+        ).exists()
+    ):
+        callback_orphans_apply(reference_ids=references)
 
 
 def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) -> bool:
@@ -672,19 +689,30 @@ class SendRunSummary:
     stopped_because: str = ""
 
 
-def _send_at(
+def _sender(
     client: TelesignClient,
-    message: OmnichannelMessage,
-    at: float,
+    ready: queue.SimpleQueue,
+    answers: queue.SimpleQueue,
     halt: threading.Event,
-) -> SendResult | None:
-    """Send at the reserved slot; None if a stop came first (nothing was sent)."""
-    delay = at - time.monotonic()
-    if delay > 0 and halt.wait(delay):
-        return None
-    if halt.is_set():
-        return None
-    return client.send(message)
+) -> None:
+    """One sending thread: take the next prepared message, wait for its slot,
+    send it, hand back the answer (None when a stop came first)."""
+    while True:
+        item = ready.get()
+        if item is None:
+            return
+        recipient_id, message, due = item
+        delay = due - time.monotonic()
+        if halt.is_set() or (delay > 0.001 and halt.wait(delay)):
+            answers.put((recipient_id, None))
+            continue
+        try:
+            answers.put((recipient_id, client.send(message)))
+        except Exception as exc:
+            logger.exception("send of recipient %s crashed", recipient_id)
+            answers.put(
+                (recipient_id, SendResult(SendStatus.UNCONFIRMED, description=str(exc)))
+            )
 
 
 def campaign_send_run(
@@ -700,11 +728,12 @@ def campaign_send_run(
     or `max_seconds` have passed (then `stopped_because` is "time slice used"
     and the caller queues the next slice).
 
-    Many of these may run at once, in many processes on many machines. To keep
-    the database off the path of each request, recipients are prepared (slots
-    reserved, marked in flight) a group ahead; if the worker dies, at most that
-    group, the requests on the wire and the answers not yet written become
-    `unconfirmed` — about three times `concurrency`.
+    Many of these may run at once, in many processes on many machines.
+    `concurrency` threads send; this thread keeps a queue of prepared messages
+    (slots reserved, marked in flight) ahead of them and writes the answers, so
+    the database is never on the path of a request. If the worker dies, at
+    most the prepared queue, the requests on the wire and the answers not yet
+    written become `unconfirmed`: about three times `concurrency`.
     """
     deadline = time.monotonic() + max_seconds if max_seconds else None
     worker_id = worker_id or worker_identity()
@@ -725,14 +754,20 @@ def campaign_send_run(
             concurrency * 8,
         ),
     )
-    in_flight: dict[Future, int] = {}
+    ready: queue.SimpleQueue = queue.SimpleQueue()  # prepared, waiting a thread
+    answers: queue.SimpleQueue = queue.SimpleQueue()
+    outstanding = 0  # prepared and not answered yet
     attempts: dict[int, int] = {}
     results: list[tuple[int, SendResult]] = []
     unsent: list[int] = []
-    pending: deque[ClaimedRecipient] = deque()  # claimed
-    ready: deque[tuple[ClaimedRecipient, float]] = deque()  # in flight, slot due
+    pending: deque[ClaimedRecipient] = deque()  # claimed, not prepared
     last_check = 0.0
     sent_at_last_check = 0
+    new_references: list[str] = []  # checked for orphaned callbacks every second
+
+    def apply_orphans():
+        orphans_for_references_apply(references=new_references)
+        new_references.clear()
 
     def stop_because(reason: str) -> None:
         if not summary.stopped_because:
@@ -741,42 +776,40 @@ def campaign_send_run(
 
     def flush():
         if results:
-            send_results_record(results=results, worker_id=worker_id, attempts=attempts)
+            new_references.extend(
+                send_results_record(
+                    results=results, worker_id=worker_id, attempts=attempts
+                )
+            )
             results.clear()
         if unsent:
             recipients_unsent_release(ids=unsent, worker_id=worker_id)
             unsent.clear()
 
-    def collect(done):
-        for future in done:
-            recipient_id = in_flight.pop(future)
-            try:
-                result = future.result()
-            except Exception as exc:
-                logger.exception("send of recipient %s crashed", recipient_id)
-                result = SendResult(SendStatus.UNCONFIRMED, description=str(exc)[:200])
-            if result is None:
-                unsent.append(recipient_id)
-                continue
-            results.append((recipient_id, result))
-            summary.sent += 1
-            if result.status == SendStatus.ACCEPTED:
-                summary.accepted += 1
-            elif result.status == SendStatus.UNCONFIRMED:
-                summary.unconfirmed += 1
-            elif result.status == SendStatus.REJECTED:
-                summary.rejected += 1
-            elif result.status == SendStatus.RETRY_LATER:
-                summary.retried += 1
-            elif result.status == SendStatus.AUTH_FAILED:
-                if not summary.stopped_because:
-                    campaign_pause_for_credentials(
-                        campaign_id=campaign_id, result=result
-                    )
-                stop_because("credentials refused")
+    def collect(recipient_id: int, result: SendResult | None) -> None:
+        nonlocal outstanding
+        outstanding -= 1
+        if result is None:
+            unsent.append(recipient_id)
+            return
+        results.append((recipient_id, result))
+        summary.sent += 1
+        if result.status == SendStatus.ACCEPTED:
+            summary.accepted += 1
+        elif result.status == SendStatus.UNCONFIRMED:
+            summary.unconfirmed += 1
+        elif result.status == SendStatus.REJECTED:
+            summary.rejected += 1
+        elif result.status == SendStatus.RETRY_LATER:
+            summary.retried += 1
+        elif result.status == SendStatus.AUTH_FAILED:
+            if not summary.stopped_because:
+                campaign_pause_for_credentials(campaign_id=campaign_id, result=result)
+            stop_because("credentials refused")
 
-    def refill_ready() -> bool:
+    def refill() -> bool:
         """Prepare the next group; False when there is nothing left to prepare."""
+        nonlocal outstanding
         if not pending:
             if deadline is not None and time.monotonic() > deadline:
                 stop_because("time slice used")
@@ -789,9 +822,13 @@ def campaign_send_run(
             pending.extend(claimed)
             attempts.update((r.id, r.send_attempts) for r in claimed)
         group = [pending.popleft() for _ in range(min(concurrency, len(pending)))]
-        status, first_slot, gap, leaving = recipients_prepare_sending(
-            campaign_id=campaign_id, ids=[r.id for r in group], worker_id=worker_id
-        )
+        # Answers so far and the next group share one transaction: fewer
+        # round trips keep this thread ahead of the sending threads.
+        with transaction.atomic():
+            flush()
+            status, first_slot, gap, leaving = recipients_prepare_sending(
+                campaign_id=campaign_id, ids=[r.id for r in group], worker_id=worker_id
+            )
         if status != Campaign.Status.SENDING:
             pending.extendleft(reversed(group))
             stop_because(f"campaign {status}")
@@ -801,71 +838,92 @@ def campaign_send_run(
         )
         by_id = {r.id: r for r in group}
         for index, recipient_id in enumerate(leaving):
-            ready.append((by_id[recipient_id], slot0 + index * gap))
+            message = campaign_message(
+                campaign=campaign,
+                recipient=by_id[recipient_id],
+                send_callback_url=send_callback,
+            )
+            ready.put((recipient_id, message, slot0 + index * gap))
+            outstanding += 1
         return True
 
-    with ThreadPoolExecutor(
-        max_workers=concurrency, thread_name_prefix="telesign-send"
-    ) as pool:
-        try:
-            while True:
-                if in_flight:
-                    done, _ = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
-                    collect(done)
-                if len(results) >= concurrency or (results and not in_flight):
-                    flush()
-                if stop.is_set():
-                    stop_because("worker stopping")
-                if summary.stopped_because:
-                    if not in_flight:
-                        break
+    threads = [
+        threading.Thread(
+            target=_sender,
+            args=(client, ready, answers, halt),
+            name=f"telesign-send-{n}",
+            daemon=True,
+        )
+        for n in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            if outstanding:
+                try:
+                    collect(*answers.get(timeout=0.05))
+                    while True:
+                        collect(*answers.get_nowait())
+                except queue.Empty:
+                    pass
+            if stop.is_set():
+                stop_because("worker stopping")
+            if summary.stopped_because:
+                if not outstanding:
+                    break
+                continue
+            # Every second (or once enough answers came in): notice a pause or
+            # cancel from elsewhere, and judge recent failures.
+            if (
+                time.monotonic() - last_check > 1.0
+                or summary.sent - sent_at_last_check >= settings.AUTO_PAUSE_MIN_SENDS
+            ):
+                last_check, sent_at_last_check = time.monotonic(), summary.sent
+                flush()
+                apply_orphans()
+                status = (
+                    Campaign.objects.filter(pk=campaign_id)
+                    .values_list("status", flat=True)
+                    .first()
+                )
+                if status != Campaign.Status.SENDING:
+                    stop_because(f"campaign {status}")
                     continue
-                # Every second (or once enough answers came in): notice a
-                # pause or cancel from elsewhere, and judge recent failures.
-                if (
-                    time.monotonic() - last_check > 1.0
-                    or summary.sent - sent_at_last_check
-                    >= settings.AUTO_PAUSE_MIN_SENDS
-                ):
-                    last_check, sent_at_last_check = time.monotonic(), summary.sent
-                    flush()
-                    status = (
-                        Campaign.objects.filter(pk=campaign_id)
-                        .values_list("status", flat=True)
-                        .first()
-                    )
-                    if status != Campaign.Status.SENDING:
-                        stop_because(f"campaign {status}")
-                        continue
-                    if campaign_auto_pause_check(campaign_id=campaign_id):
-                        stop_because("auto-paused")
-                        continue
-                if len(ready) <= concurrency // 2 and not refill_ready():
-                    if not ready and not in_flight:
-                        if not summary.stopped_because:
-                            flush()
-                            campaign_complete_if_done(campaign_id=campaign_id)
-                            summary.stopped_because = "nothing due"
-                        break
-                if summary.stopped_because:
+                if campaign_auto_pause_check(campaign_id=campaign_id):
+                    stop_because("auto-paused")
                     continue
-                while ready and len(in_flight) < concurrency:
-                    recipient, due = ready.popleft()
-                    message = campaign_message(
-                        campaign=campaign,
-                        recipient=recipient,
-                        send_callback_url=send_callback,
-                    )
-                    future = pool.submit(_send_at, client, message, due, halt)
-                    in_flight[future] = recipient.id
-        finally:
-            halt.set()  # sends still waiting for their slot do not leave
-            if in_flight:
-                collect(wait(in_flight).done)
-            unsent.extend(recipient.id for recipient, _ in ready)
-            flush()
-            if pending:
-                recipients_release(ids=[r.id for r in pending], worker_id=worker_id)
+            if outstanding <= concurrency + concurrency // 2 and not refill():
+                if not outstanding:
+                    if not summary.stopped_because:
+                        flush()
+                        campaign_complete_if_done(campaign_id=campaign_id)
+                        summary.stopped_because = "nothing due"
+                    break
+            if len(results) >= concurrency:
+                flush()
+    finally:
+        halt.set()  # prepared messages still waiting do not leave
+        for _ in threads:
+            ready.put(None)
+        for thread in threads:
+            thread.join()
+        while True:
+            try:
+                collect(*answers.get_nowait())
+            except queue.Empty:
+                break
+        while True:  # prepared but never taken by a thread
+            try:
+                item = ready.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                unsent.append(item[0])
+        flush()
+        apply_orphans()
+        if pending:
+            recipients_release(ids=[r.id for r in pending], worker_id=worker_id)
     logger.info("campaign %s worker %s: %s", campaign_id, worker_id, summary)
     return summary
 
@@ -1015,8 +1073,10 @@ def campaign_test_send(
             send_callback_url=settings.TELESIGN_SEND_CALLBACK_URL,
         )
         result = client.send(message)
-        send_results_record(
-            results=[(recipient.id, result)], worker_id="test-send", attempts={}
+        orphans_for_references_apply(
+            references=send_results_record(
+                results=[(recipient.id, result)], worker_id="test-send", attempts={}
+            )
         )
         outcomes.append(TestSendResult(phone, result))
     return outcomes

@@ -237,6 +237,7 @@ class TelesignClient:
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
         self._session_born = 0.0
+        self._basic_headers: dict[str, str] | None = None
 
     def __repr__(self):  # never show the key
         return f"TelesignClient({self.base_url!r}, customer_id={self.customer_id!r})"
@@ -273,10 +274,12 @@ class TelesignClient:
                 path=OMNICHANNEL_PATH,
                 body=body,
             )
-        return {
-            **basic_auth_headers(self.customer_id, self._api_key),
-            "Content-Type": "application/json",
-        }
+        if self._basic_headers is None:
+            self._basic_headers = {
+                **basic_auth_headers(self.customer_id, self._api_key),
+                "Content-Type": "application/json",
+            }
+        return self._basic_headers
 
     def post_omnichannel_once(self, body: bytes) -> SendResult:
         """One HTTP exchange, classified; no retries."""
