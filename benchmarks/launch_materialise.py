@@ -25,7 +25,7 @@ def seed_contacts(count: int):
                 f"INSERT INTO {contact} (phone, name, attributes, opt_out_source,"
                 " created_at, updated_at, opted_out_at)"
                 " SELECT '+4479' || lpad(g::text, 8, '0'), 'Bench', '{}'::jsonb, '',"
-                " now(), now(), CASE WHEN g % 50 = 0 THEN now() END"
+                " now(), now(), CASE WHEN g %% 50 = 0 THEN now() END"
                 " FROM generate_series(1, %s) g",
                 [count],
             )
@@ -36,7 +36,7 @@ def seed_contacts(count: int):
                 " opt_out_source, created_at, updated_at, opted_out_at)"
                 " SELECT '+4479' || substr('00000000' || n, -8), 'Bench', '{}', '',"
                 " datetime('now'), datetime('now'),"
-                " CASE WHEN n % 50 = 0 THEN datetime('now') END FROM g",
+                " CASE WHEN n %% 50 = 0 THEN datetime('now') END FROM g",
                 [count],
             )
         cursor.execute(

@@ -7,10 +7,12 @@ from django.urls import reverse
 from campaigns.models import (
     AudienceImport,
     CallbackEvent,
+    CallbackRejection,
     Campaign,
     ChannelAttempt,
     Contact,
     ImageAsset,
+    InboundMessage,
     Recipient,
 )
 
@@ -19,7 +21,7 @@ from .factories import image_bytes, make_audience, make_campaign, make_contact
 pytestmark = pytest.mark.django_db
 
 EDITABLE = ["imageasset", "audience", "contact", "campaign"]
-READ_ONLY = ["recipient", "channelattempt", "callbackevent"]
+READ_ONLY = ["recipient", "channelattempt", "callbackevent", "inboundmessage"]
 
 
 @pytest.fixture
@@ -35,7 +37,15 @@ def records():
     event = CallbackEvent.objects.create(
         method="POST", raw_body=b"{}", signature="valid", recipient=recipient
     )
+    reply = InboundMessage.objects.create(
+        phone=contact.phone, text="Thanks!", contact=contact, event=event
+    )
+    rejection = CallbackRejection.objects.create(
+        day="2026-11-28", reason="bad_signature", count=3, last_at="2026-11-28T10:00Z"
+    )
     return {
+        "inboundmessage": reply,
+        "callbackrejection": rejection,
         "imageasset": campaign.image,
         "audience": audience,
         "contact": contact,
@@ -321,3 +331,34 @@ def test_launch_needs_the_launch_permission(client, django_user_model, records):
         url = reverse(f"admin:campaigns_campaign_{name}", args=[campaign.pk])
         assert client.post(url).status_code == 403
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+def test_refused_callbacks_are_visible_to_an_admin_only(
+    admin_client, marketer_client, records
+):
+    url = reverse("admin:campaigns_callbackrejection_changelist")
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "bad_signature" in page.content.decode()
+    assert marketer_client.get(url).status_code == 403
+
+
+def test_callback_event_page_shows_the_raw_json_pretty_printed(admin_client, records):
+    event = records["callbackevent"]
+    CallbackEvent.objects.filter(pk=event.pk).update(
+        raw_body=b'{"status":{"code":3000}}'
+    )
+    page = admin_client.get(
+        reverse("admin:campaigns_callbackevent_change", args=[event.pk])
+    ).content.decode()
+    assert "&quot;status&quot;: {\n    &quot;code&quot;: 3000" in page
+
+
+def test_recipient_page_links_the_callbacks_that_shaped_it(marketer_client, records):
+    recipient = records["recipient"]
+    page = marketer_client.get(
+        reverse("admin:campaigns_recipient_change", args=[recipient.pk])
+    ).content.decode()
+    event_url = reverse(
+        "admin:campaigns_callbackevent_change", args=[records["callbackevent"].pk]
+    )
+    assert event_url in page

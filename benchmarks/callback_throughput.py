@@ -1,0 +1,250 @@
+"""Callbacks per second through gunicorn (2 workers), versus a bare DRF view on
+the same server in the same run, driven by a separate load process.
+
+    python -m benchmarks.callback_throughput --db postgres --recipients 20000
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import requests
+
+from .common import ROOT, machine, prepare_database
+
+PORT = 8133
+
+
+def seed(count: int) -> list[str]:
+    """Recipients with references, and the signed callbacks Telesign would send:
+    an intermediate fallback report, the final one, and a duplicate."""
+    from django.db import connection
+
+    from campaigns.models import Recipient
+    from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
+    from campaigns.telesign.signing import callback_signature
+
+    from .send_throughput import seed as seed_campaign
+
+    campaign = seed_campaign(count, "callbacks")
+    from campaigns.services import sending
+
+    sending.campaign_launch(campaign=campaign)
+    table = Recipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET reference_id = UPPER(MD5(external_id)),"
+            " send_status = 'accepted' WHERE campaign_id = %s",
+            [campaign.pk],
+        )
+    references = Recipient.objects.filter(campaign=campaign).values_list(
+        "reference_id", flat=True
+    )
+    lines = []
+    for reference in references:
+        viber = {
+            "viber": {
+                "code": 3056,
+                "description": "fallback time",
+                "reference_id": "V" + reference[1:],
+                "updated_on": "2026-11-28 10:00:00.000",
+            }
+        }
+        for code, sms in (
+            (3001, {"code": 3001, "updated_on": "2026-11-28 10:00:00"}),
+            (
+                3000,
+                {
+                    "code": 3000,
+                    "reference_id": "S" + reference[1:],
+                    "updated_on": "2026-11-28 10:00:04",
+                },
+            ),
+            (
+                3000,
+                {
+                    "code": 3000,
+                    "reference_id": "S" + reference[1:],
+                    "updated_on": "2026-11-28 10:00:04",
+                },
+            ),
+        ):
+            body = json.dumps(
+                {
+                    "reference_id": reference,
+                    "external_id": None,
+                    "status": {
+                        "code": code,
+                        "description": "x",
+                        "last_channel": "sms",
+                        "updated_on": "2026-11-28 10:00:04:000",
+                    },
+                    "channel_status": [viber, {"sms": sms}],
+                }
+            )
+            signature = callback_signature(SANDBOX_API_KEY, body.encode())
+            lines.append(
+                json.dumps(
+                    {"body": body, "auth": f"TSA {SANDBOX_CUSTOMER_ID}:{signature}"}
+                )
+            )
+    return lines
+
+
+def load(url: str, requests_file: str, threads: int) -> None:
+    """The load process: post every request once, print the latencies."""
+    with open(requests_file) as handle:
+        items = [json.loads(line) for line in handle]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    position = iter(range(len(items)))
+
+    def worker():
+        session = requests.Session()
+        while True:
+            with lock:
+                index = next(position, None)
+            if index is None:
+                return
+            item = items[index]
+            started = time.perf_counter()
+            response = session.post(
+                url,
+                data=item["body"].encode(),
+                headers={
+                    "Authorization": item["auth"],
+                    "Content-Type": "application/json",
+                },
+                timeout=30,
+            )
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status_code] = (
+                    statuses.get(response.status_code, 0) + 1
+                )
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    total = time.perf_counter() - started
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "count": len(latencies),
+                "seconds": total,
+                "statuses": statuses,
+                "p50": latencies[len(latencies) // 2],
+                "p99": latencies[int(len(latencies) * 0.99)],
+            }
+        )
+    )
+
+
+def run_load(url: str, requests_file: str, threads: int) -> dict:
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.callback_throughput",
+            "--load",
+            url,
+            "--requests-file",
+            requests_file,
+            "--threads",
+            str(threads),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--recipients", type=int, default=10000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--load")
+    parser.add_argument("--requests-file")
+    args = parser.parse_args()
+    if args.load:
+        load(args.load, args.requests_file, args.threads)
+        return
+
+    db_url = prepare_database(args.db)
+    lines = seed(args.recipients)
+    requests_file = os.path.join(tempfile.mkdtemp(prefix="bench-"), "callbacks.jsonl")
+    with open(requests_file, "w") as handle:
+        handle.write("\n".join(lines))
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{PORT}/api/schema/", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{PORT}"
+        bare = run_load(base + "/bench/bare/", requests_file, args.threads)
+        real = run_load(base + "/api/telesign/callbacks/", requests_file, args.threads)
+    finally:
+        server.terminate()
+        server.wait()
+    from campaigns.models import CallbackEvent
+
+    applied = CallbackEvent.objects.filter(processing="applied").count()
+    bare_rate = bare["count"] / bare["seconds"]
+    real_rate = real["count"] / real["seconds"]
+    print(f"machine: {machine()}")
+    print(
+        f"bare DRF view: {bare_rate:.0f} req/s, p50 {bare['p50'] * 1000:.1f} ms, "
+        f"p99 {bare['p99'] * 1000:.1f} ms, {bare['statuses']}"
+    )
+    print(
+        f"callbacks:     {real_rate:.0f} req/s, p50 {real['p50'] * 1000:.1f} ms, "
+        f"p99 {real['p99'] * 1000:.1f} ms, {real['statuses']}"
+    )
+    print(
+        f"db={args.db} callbacks={real['count']} applied={applied}: ratio "
+        f"{real_rate / bare_rate:.3f} (target >= 0.7); applied status updates "
+        f"{applied / real['seconds']:.0f}/s (target >= 2000/s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
