@@ -183,42 +183,50 @@ def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):
     assert AudienceImport.objects.count() == 0
 
 
-def test_campaign_editor_requires_sms_text_when_fallback_is_on(
-    marketer_client, records
+def campaign_form(records, **changes) -> dict:
+    """What the campaign editor posts, with a valid default for each field."""
+    return {
+        "name": "New campaign",
+        "image": records["imageasset"].pk,
+        "viber_template": "image",
+        "fallback_time": 600,
+        "sms_fallback_enabled": "on",
+        "sms_text": "Hi",
+        "message_type": "MKT",
+        "max_send_rate": 20,
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"sms_text": ""}, "Write the SMS text"),
+        ({"fallback_time": 4000}, "less than or equal to 3600"),
+        ({"fallback_time": 10}, "greater than or equal to 30"),
+        ({"send_window_start": "09:00"}, "Set both ends of the sending window"),
+        ({"sms_text": "x" * 1600}, "longer than 10 segments"),
+    ],
+)
+def test_campaign_editor_refuses_invalid_content(
+    marketer_client, records, changes, error
 ):
     response = marketer_client.post(
-        reverse("admin:campaigns_campaign_add"),
-        {
-            "name": "No text",
-            "image": records["imageasset"].pk,
-            "viber_template": "image",
-            "fallback_time": 600,
-            "sms_fallback_enabled": "on",
-            "sms_text": "",
-            "message_type": "MKT",
-            "max_send_rate": 20,
-        },
+        reverse("admin:campaigns_campaign_add"), campaign_form(records, **changes)
     )
-    assert "Write the SMS text" in response.content.decode()
-    assert not Campaign.objects.filter(name="No text").exists()
+    assert error in response.content.decode()
+    assert not Campaign.objects.filter(name="New campaign").exists()
 
 
-def test_campaign_editor_refuses_fallback_time_outside_limits(marketer_client, records):
+def test_campaign_editor_saves_a_valid_campaign(marketer_client, records, marketer):
     response = marketer_client.post(
         reverse("admin:campaigns_campaign_add"),
-        {
-            "name": "Too slow",
-            "image": records["imageasset"].pk,
-            "viber_template": "image",
-            "fallback_time": 4000,
-            "sms_fallback_enabled": "on",
-            "sms_text": "Hi",
-            "message_type": "MKT",
-            "max_send_rate": 20,
-        },
+        campaign_form(records, audiences=[records["audience"].pk]),
     )
-    assert "less than or equal to 3600" in response.content.decode()
-    assert not Campaign.objects.filter(name="Too slow").exists()
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="New campaign")
+    assert campaign.created_by == marketer
+    assert list(campaign.audiences.all()) == [records["audience"]]
 
 
 def test_campaign_page_counts_targeted_recipients(marketer_client, records):
