@@ -343,8 +343,9 @@ class Recipient(models.Model):
         INVALID = "invalid", "Invalid number"
         DUPLICATE = "duplicate", "Duplicate number"
 
+    # Indexed by the composite indexes below, which all start with it.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="recipients"
+        Campaign, on_delete=models.CASCADE, related_name="recipients", db_index=False
     )
     contact = models.ForeignKey(
         Contact,
@@ -358,13 +359,15 @@ class Recipient(models.Model):
     is_test = models.BooleanField(
         default=False, help_text="A test send: recorded, not counted in results."
     )
+    # Uniqueness of these two is declared in Meta.constraints: on PostgreSQL,
+    # `unique=True` would add a second, pattern-matching index to each, which
+    # nothing here uses and every insert pays for.
     external_id = models.CharField(
         max_length=100,
-        unique=True,
         help_text="Our id for this message, sent to Telesign and echoed back.",
     )
-    reference_id = models.CharField(
-        "Telesign reference id", max_length=64, null=True, blank=True, unique=True
+    reference_id = models.CharField(  # noqa: DJ001 - NULL until Telesign gives one
+        "Telesign reference id", max_length=64, null=True, blank=True
     )
     status_code = models.IntegerField(null=True, blank=True)
     status_description = models.CharField(max_length=500, blank=True)
@@ -402,6 +405,16 @@ class Recipient(models.Model):
                 condition=Q(is_test=False),
                 name="unique_campaign_contact",
             ),
+            models.UniqueConstraint(
+                fields=["external_id"], name="unique_recipient_external_id"
+            ),
+            # Partial, so the rows a launch creates (no reference yet) cost it
+            # nothing; the same for the time indexes below.
+            models.UniqueConstraint(
+                fields=["reference_id"],
+                condition=Q(reference_id__isnull=False),
+                name="unique_recipient_reference_id",
+            ),
             models.CheckConstraint(
                 condition=Q(outcome="suppressed") ^ Q(suppression_reason=""),
                 name="recipient_suppression_reason_iff_suppressed",
@@ -425,8 +438,16 @@ class Recipient(models.Model):
                 name="recipient_claimed_idx",
             ),
             models.Index(fields=["campaign", "outcome"]),
-            models.Index(fields=["campaign", "sent_at"]),
-            models.Index(fields=["campaign", "delivered_at"]),
+            models.Index(
+                fields=["campaign", "sent_at"],
+                condition=Q(sent_at__isnull=False),
+                name="recipient_campaign_sent_idx",
+            ),
+            models.Index(
+                fields=["campaign", "delivered_at"],
+                condition=Q(delivered_at__isnull=False),
+                name="recipient_campaign_deliv_idx",
+            ),
         ]
 
     def __str__(self):
@@ -443,7 +464,8 @@ class ChannelAttempt(models.Model):
     position = models.PositiveSmallIntegerField(
         help_text="Place in the cascade: 0 for Viber, 1 for the SMS fallback."
     )
-    reference_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # NULL, not "", while Telesign has not given one (unique when set).
+    reference_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     status_code = models.IntegerField(null=True, blank=True)
     status_description = models.CharField(max_length=500, blank=True)
     updated_on = models.DateTimeField(
@@ -455,6 +477,9 @@ class ChannelAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "channel"], name="unique_recipient_channel"
+            ),
+            models.UniqueConstraint(
+                fields=["reference_id"], name="unique_attempt_reference_id"
             ),
         ]
         indexes = [models.Index(fields=["channel", "status_code"])]
@@ -496,8 +521,8 @@ class CallbackEvent(models.Model):
     status_code = models.IntegerField(
         null=True, blank=True, help_text="The raw status code, known or not."
     )
-    reference_id = models.CharField(max_length=64, blank=True, db_index=True)
-    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
     recipient = models.ForeignKey(
         Recipient,
         null=True,
@@ -508,7 +533,11 @@ class CallbackEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["processing", "received_at"])]
+        indexes = [
+            models.Index(fields=["processing", "received_at"]),
+            models.Index(fields=["reference_id"], name="callback_reference_idx"),
+            models.Index(fields=["external_id"], name="callback_external_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference_id or ''}".strip()

@@ -64,7 +64,7 @@ def test_launch_materialises_once_per_contact_with_suppressions():
     queued = Recipient.objects.filter(campaign=campaign, send_status=RS.QUEUED)
     assert queued.count() == 3
     for recipient in queued:
-        assert recipient.external_id == f"c{campaign.pk}-{recipient.contact_id}"
+        assert recipient.external_id == f"c{campaign.pk}-{recipient.contact_id:010d}"
         assert recipient.phone == recipient.contact.phone
 
 

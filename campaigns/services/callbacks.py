@@ -399,7 +399,10 @@ def inbound_reply_apply(*, event: CallbackEvent, reply: InboundReply) -> str:
     """Store a reply; opt-out and opt-in keywords take effect at once."""
     phone = "+" + reply.phone.lstrip("+")
     contact = Contact.objects.filter(phone=phone).first()
-    recipients = Recipient.objects.filter(phone=phone, is_test=False)
+    # By contact where the number is known (indexed), else by the number sent to.
+    recipients = Recipient.objects.filter(is_test=False).filter(
+        Q(contact=contact) if contact else Q(phone=phone)
+    )
     recipient = None
     if reply.original_reference_id:
         recipient = recipients.filter(

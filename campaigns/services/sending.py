@@ -171,6 +171,13 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
     contact = Contact._meta.db_table
     member = Contact.audiences.through._meta.db_table
     campaign_audiences = Campaign.audiences.through._meta.db_table
+    # Zero-padded contact ids make external ids grow in the same order as the
+    # rows are inserted, so every index takes them at its end.
+    padded = (
+        "lpad(CAST(c.id AS TEXT), 10, '0')"
+        if connection.vendor == "postgresql"
+        else "substr('0000000000' || c.id, -10)"
+    )
     sql = f"""
         INSERT INTO {recipient} (
             campaign_id, contact_id, phone, is_test, external_id, reference_id,
@@ -179,7 +186,7 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
             send_attempts, next_attempt_at, claimed_by, claimed_at, sent_at,
             delivered_at, read_at, created_at
         )
-        SELECT %s, c.id, c.phone, %s, %s || CAST(c.id AS TEXT), NULL,
+        SELECT %s, c.id, c.phone, %s, %s || {padded}, NULL,
             NULL, '', NULL, '',
             CASE WHEN c.opted_out_at IS NULL THEN 'pending' ELSE 'suppressed' END,
             CASE WHEN c.opted_out_at IS NULL THEN '' ELSE 'opted_out' END,
@@ -198,6 +205,10 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
         ON CONFLICT DO NOTHING
     """  # noqa: S608 - table names come from model metadata, values are parameters
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            # Let the de-duplication of a large audience stay in memory rather
+            # than spill to disk; for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, [campaign.pk, False, f"c{campaign.pk}-", now, campaign.pk])
     memberships = Contact.audiences.through.objects.filter(
         audience__campaigns=campaign
