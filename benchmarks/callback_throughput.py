@@ -45,7 +45,9 @@ def seed(count: int) -> list[str]:
     references = Recipient.objects.filter(campaign=campaign).values_list(
         "reference_id", flat=True
     )
-    lines = []
+    # Telesign sends a message's reports seconds apart: post every message's
+    # first report, then every final one, then every duplicate.
+    phases: list[list[str]] = [[], [], []]
     for reference in references:
         viber = {
             "viber": {
@@ -55,24 +57,26 @@ def seed(count: int) -> list[str]:
                 "updated_on": "2026-11-28 10:00:00.000",
             }
         }
-        for code, sms in (
-            (3001, {"code": 3001, "updated_on": "2026-11-28 10:00:00"}),
+        for phase, (code, sms) in enumerate(
             (
-                3000,
-                {
-                    "code": 3000,
-                    "reference_id": "S" + reference[1:],
-                    "updated_on": "2026-11-28 10:00:04",
-                },
-            ),
-            (
-                3000,
-                {
-                    "code": 3000,
-                    "reference_id": "S" + reference[1:],
-                    "updated_on": "2026-11-28 10:00:04",
-                },
-            ),
+                (3001, {"code": 3001, "updated_on": "2026-11-28 10:00:00"}),
+                (
+                    3000,
+                    {
+                        "code": 3000,
+                        "reference_id": "S" + reference[1:],
+                        "updated_on": "2026-11-28 10:00:04",
+                    },
+                ),
+                (
+                    3000,
+                    {
+                        "code": 3000,
+                        "reference_id": "S" + reference[1:],
+                        "updated_on": "2026-11-28 10:00:04",
+                    },
+                ),
+            )
         ):
             body = json.dumps(
                 {
@@ -88,12 +92,12 @@ def seed(count: int) -> list[str]:
                 }
             )
             signature = callback_signature(SANDBOX_API_KEY, body.encode())
-            lines.append(
+            phases[phase].append(
                 json.dumps(
                     {"body": body, "auth": f"TSA {SANDBOX_CUSTOMER_ID}:{signature}"}
                 )
             )
-    return lines
+    return [line for phase in phases for line in phase]
 
 
 def load(url: str, requests_file: str, threads: int) -> None:

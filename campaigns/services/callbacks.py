@@ -108,22 +108,29 @@ def callback_event_store(
 def callback_receive(
     *, method: str, headers, body: bytes, signature: str
 ) -> tuple[CallbackEvent, int, dict]:
-    """Store an authenticated callback, then apply it.
+    """Store an authenticated callback, then apply it, in one transaction: the
+    apply step runs in a savepoint, so if it fails the event is still kept
+    (marked failed) while its partial effects are undone.
 
     Returns the event, the HTTP status to answer and the JSON body.
     """
-    event = callback_event_store(
-        method=method, headers=headers, body=body, signature=signature
-    )
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        _event_failed(event, f"The body is not JSON: {exc}")
-        return event, 400, {"error": f"The body is not valid JSON: {exc}"}
-    try:
-        processing = callback_event_apply(event=event, data=data)
-    except CallbackShapeError as exc:
-        return event, 400, {"error": "Unexpected callback shape.", "fields": exc.errors}
+    with transaction.atomic():
+        event = callback_event_store(
+            method=method, headers=headers, body=body, signature=signature
+        )
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            _event_failed(event, f"The body is not JSON: {exc}")
+            return event, 400, {"error": f"The body is not valid JSON: {exc}"}
+        try:
+            processing = callback_event_apply(event=event, data=data)
+        except CallbackShapeError as exc:
+            return (
+                event,
+                400,
+                {"error": "Unexpected callback shape.", "fields": exc.errors},
+            )
     if processing == EVENT.ORPHAN:
         return event, 202, {"stored": True, "matched": False}
     if processing == EVENT.FAILED:
