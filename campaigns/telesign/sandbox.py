@@ -615,6 +615,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             threading.Thread(target=plan, daemon=True).start()
 
 
+class _SandboxServer(ThreadingHTTPServer):
+    # Many workers open their pooled connections at once; the default backlog
+    # of 5 drops some, which clients see as a reset after sending.
+    request_queue_size = 256
+
+
 class TelesignSandbox:
     """Runs the sandbox HTTP server and its callback senders on threads."""
 
@@ -623,7 +629,7 @@ class TelesignSandbox:
     ):
         self.state = SandboxState(config)
         handler = type("Handler", (SandboxHandler,), {"state": self.state})
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _SandboxServer((host, port), handler)
         self.server.daemon_threads = True
         self.threads: list[threading.Thread] = []
 
