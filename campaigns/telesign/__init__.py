@@ -6,7 +6,6 @@ from .client import (
     SendResult,
     SendStatus,
     TelesignClient,
-    TelesignError,
     encode_payload,
     omnichannel_payload,
 )
@@ -21,7 +20,6 @@ __all__ = [
     "SendStatus",
     "StatusCode",
     "TelesignClient",
-    "TelesignError",
     "client_from_settings",
     "encode_payload",
     "omnichannel_payload",

@@ -71,15 +71,6 @@ class SendResult:
     attempts: int = 1
 
 
-class TelesignError(Exception):
-    """A failed exchange with Telesign, with what came back."""
-
-    def __init__(self, message: str, *, http_status: int | None = None, body=None):
-        super().__init__(message)
-        self.http_status = http_status
-        self.body = body
-
-
 def omnichannel_payload(message: OmnichannelMessage) -> dict:
     """The request body in the shape of Telesign's Viber image guide."""
     viber_channel = {"channel": "viber", "fallback_time": message.fallback_time}
