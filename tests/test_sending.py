@@ -371,3 +371,12 @@ def test_test_send_refuses_bad_numbers_and_too_many(sandbox):
             campaign=campaign, phones=[f"+4479111230{i:02d}" for i in range(6)]
         )
     assert not Recipient.objects.filter(is_test=True).exists()
+
+
+def test_test_send_refuses_content_telesign_cannot_send(settings):
+    settings.TELESIGN_CUSTOMER_ID, settings.TELESIGN_API_KEY = "cid", "a2V5"
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    campaign = make_campaign([])  # no audience: a test send does not need one
+    with pytest.raises(DomainError, match="https only"):
+        sending.campaign_test_send(campaign=campaign, phones=["+447911123001"])
+    assert not Recipient.objects.filter(is_test=True).exists()

@@ -36,7 +36,7 @@ from django.utils import timezone
 from ..models import CallbackEvent, Campaign, Contact, EngineState, Recipient
 from ..phones import PhoneNumberError, phone_normalize
 from ..quiet_hours import phone_time_zone, send_window_opens_at
-from ..selectors import campaign_preview_contact
+from ..selectors import campaign_preview_contact, campaign_target_contacts
 from ..sms import personalise
 from ..telesign import (
     OmnichannelMessage,
@@ -70,14 +70,9 @@ def callback_url() -> str:
 # --- Launch ---------------------------------------------------------------------
 
 
-def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
-    """Everything that stops `campaign` from launching, in words for a marketer."""
+def campaign_content_problems(*, campaign: Campaign) -> list[str]:
+    """What stops the message itself from being sent, in words for a marketer."""
     problems = []
-    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-        problems.append(
-            f"The campaign is {campaign.get_status_display().lower()}; only a draft "
-            "or scheduled campaign can be launched."
-        )
     image_url = campaign.image.public_url
     if not image_url.startswith("https://") and not telesign_uses_sandbox():
         problems.append(
@@ -86,11 +81,21 @@ def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
         )
     if campaign.sms_fallback_enabled and not campaign.sms_text.strip():
         problems.append("The SMS fallback is on but its text is empty.")
+    return problems
+
+
+def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
+    """Everything that stops `campaign` from launching, in words for a marketer."""
+    problems = []
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+        problems.append(
+            f"The campaign is {campaign.get_status_display().lower()}; only a draft "
+            "or scheduled campaign can be launched."
+        )
+    problems += campaign_content_problems(campaign=campaign)
     if not campaign.audiences.exists():
         problems.append("Choose at least one audience.")
-    elif not Contact.objects.filter(
-        audiences__in=campaign.audiences.all(), opted_out_at__isnull=True
-    ).exists():
+    elif not campaign_target_contacts(campaign=campaign).exists():
         problems.append("The audiences have no contact that can be messaged.")
     return problems
 
@@ -1043,11 +1048,7 @@ def campaign_test_send(
     """
     if campaign.status in (Campaign.Status.COMPLETED, Campaign.Status.CANCELLED):
         raise DomainError("A finished campaign cannot be test-sent.")
-    problems = [
-        p
-        for p in campaign_launch_problems(campaign=campaign)
-        if "audience" not in p.lower() and "only a draft" not in p
-    ]
+    problems = campaign_content_problems(campaign=campaign)
     if problems:
         raise DomainError(" ".join(problems))
     cleaned = []
