@@ -411,7 +411,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _status(self, http_status, code, description, external_id=None, **extra):
+    def _status(
+        self, http_status, code, description, external_id=None, headers=None, **extra
+    ):
+        """Answer in Telesign's shape: status code and description, external_id."""
         self._send_json(
             http_status,
             {
@@ -419,6 +422,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 "external_id": external_id,
                 **extra,
             },
+            headers,
         )
 
     # --- routes -----------------------------------------------------------------
@@ -509,14 +513,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         def reject(http_status, code, description, external_id=None, headers=None):
             entry.update(code=code, http_status=http_status)
             state.record(entry)
-            self._send_json(
-                http_status,
-                {
-                    "status": {"code": code, "description": description},
-                    "external_id": external_id,
-                },
-                headers,
-            )
+            self._status(http_status, code, description, external_id, headers)
 
         problem = self._authenticated(body)
         if problem:
