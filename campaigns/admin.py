@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import selectors, services
+from .admin_reports import CampaignReportsAdminMixin
 from .audience_csv import AudienceFileError, rejected_rows_csv
 from .forms import (
     AudienceImportUploadForm,
@@ -355,6 +356,7 @@ CAMPAIGN_CONTENT_FIELDS = [
     "viber_template",
     "fallback_time",
     "sms_fallback_enabled",
+    "sms_only",
     "sms_text",
     "message_type",
     "audiences",
@@ -366,21 +368,24 @@ CAMPAIGN_CONTENT_FIELDS = [
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
         "status",
         "image_thumbnail",
-        "message_type",
-        "sms_fallback_enabled",
+        "progress_column",
+        "viber_rate_column",
+        "fallback_rate_column",
+        "completion_rate_column",
+        "report_link",
         "scheduled_at",
         "created_at",
     ]
     list_filter = ["status", "message_type", "sms_fallback_enabled"]
     search_fields = ["name"]
     filter_horizontal = ["audiences"]
-    list_select_related = ["image"]
+    list_select_related = ["image", "report"]
     autocomplete_fields = []
     fieldsets = [
         (None, {"fields": ["name", "status", "status_reason"]}),
@@ -389,17 +394,21 @@ class CampaignAdmin(admin.ModelAdmin):
             {"fields": ["image", "image_preview", "viber_template", "message_type"]},
         ),
         (
-            "SMS fallback",
+            "SMS",
             {
                 "fields": [
                     "sms_fallback_enabled",
+                    "sms_only",
                     "fallback_time",
                     "sms_text",
                     "sms_length",
                 ]
             },
         ),
-        ("Audience", {"fields": ["audiences", "audience_summary"]}),
+        (
+            "Audience",
+            {"fields": ["audiences", "audience_summary", "estimated_cost"]},
+        ),
         (
             "Sending",
             {
@@ -439,6 +448,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "image_preview",
             "sms_length",
             "audience_summary",
+            "estimated_cost",
             "created_by",
             "created_at",
             "updated_at",
@@ -506,6 +516,9 @@ class CampaignAdmin(admin.ModelAdmin):
         "pause_selected",
         "resume_selected",
         "cancel_selected",
+        "compare_selected",
+        "resend_failed",
+        "resend_failed_pending_by_sms",
     ]
 
     def _run_for_each(self, request, queryset, service, done: str):
@@ -560,6 +573,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 wrap(self.test_send_view),
                 name="campaigns_campaign_test_send",
             ),
+            *self.report_urls(),
             *super().get_urls(),
         ]
 
@@ -674,6 +688,7 @@ class CampaignAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_launch": self.has_launch_permission(request),
+            "can_report": self.has_report_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -725,6 +740,39 @@ class ChannelAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class ReadFilter(admin.SimpleListFilter):
+    title = "read on Viber"
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Read"), ("no", "Not read")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(read_at__isnull=self.value() == "no")
+        return queryset
+
+
+class AttemptedFilter(admin.SimpleListFilter):
+    title = "sent to Telesign"
+    parameter_name = "attempted"
+    SENT = [
+        Recipient.SendStatus.ACCEPTED,
+        Recipient.SendStatus.UNCONFIRMED,
+        Recipient.SendStatus.REJECTED,
+    ]
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Sent"), ("no", "Not sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(send_status__in=self.SENT)
+        if self.value() == "no":
+            return queryset.exclude(send_status__in=self.SENT)
+        return queryset
+
+
 @admin.register(Recipient)
 class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -745,6 +793,8 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "is_test",
         "last_channel",
         "suppression_reason",
+        ReadFilter,
+        AttemptedFilter,
         "status_code",
         "campaign",
     ]
@@ -752,8 +802,43 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["campaign"]
     inlines = [ChannelAttemptInline]
     show_full_result_count = False
-    readonly_fields = ["callbacks_received"]
+    readonly_fields = ["timeline", "callbacks_received"]
     actions = ["rebuild_from_callbacks"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The report links each failure reason to its recipients.
+        if lookup == "failure_reason":
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return ["timeline", *[f for f in fields if f != "timeline"]]
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj):
+        """Everything that happened to this message, oldest first, in UTC."""
+        steps = selectors.recipient_timeline(recipient=obj)
+        if not steps:
+            return "Nothing yet."
+        return format_html(
+            '<ol class="recipient-timeline">{}</ol>',
+            format_html_join(
+                "",
+                '<li><time datetime="{}">{}</time> {}{}</li>',
+                (
+                    (
+                        step.at.isoformat(),
+                        step.at.strftime("%Y-%m-%d %H:%M:%S"),
+                        step.text,
+                        format_html(' · <a href="{}">raw callback</a>', step.url)
+                        if step.url
+                        else "",
+                    )
+                    for step in steps
+                ),
+            ),
+        )
 
     @admin.display(description="Callbacks that shaped it")
     def callbacks_received(self, obj):
@@ -800,6 +885,13 @@ class ChannelAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["channel", "status_code", "recipient__campaign"]
     search_fields = ["reference_id", "recipient__phone"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The report's per-code counts leave test sends out; so do its links.
+        if lookup == "recipient__is_test":
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
     list_select_related = ["recipient__campaign"]
     show_full_result_count = False
 

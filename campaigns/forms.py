@@ -118,6 +118,7 @@ class CampaignForm(forms.ModelForm):
             "viber_template",
             "fallback_time",
             "sms_fallback_enabled",
+            "sms_only",
             "sms_text",
             "message_type",
             "audiences",
@@ -142,6 +143,8 @@ class CampaignForm(forms.ModelForm):
                 "sms_text",
                 "Write the SMS text, or turn the SMS fallback off.",
             )
+        if cleaned.get("sms_only") and not (cleaned.get("sms_text") or "").strip():
+            self.add_error("sms_text", "An SMS-only campaign needs its SMS text.")
         if (cleaned.get("send_window_start") is None) != (
             cleaned.get("send_window_end") is None
         ):

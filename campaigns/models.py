@@ -224,6 +224,11 @@ class Campaign(models.Model):
         "(30–3600 seconds).",
     )
     sms_fallback_enabled = models.BooleanField("SMS fallback", default=True)
+    sms_only = models.BooleanField(
+        "SMS only",
+        default=False,
+        help_text="Send the SMS text without trying Viber (a resend by SMS).",
+    )
     sms_text = models.TextField(
         "SMS text",
         blank=True,
@@ -272,11 +277,22 @@ class Campaign(models.Model):
         editable=False,
         help_text="Contacts found in more than one of the audiences, messaged once.",
     )
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        editable=False,
+        help_text="The campaign this one resends to; its delivered contacts are "
+        "never messaged again.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         permissions = [
             ("launch_campaign", "Can launch, pause, resume, cancel and test-send"),
+            ("view_campaign_report", "Can view campaign reports and export them"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -289,6 +305,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(sms_fallback_enabled=False) | ~Q(sms_text=""),
                 name="campaign_sms_text_when_fallback",
+            ),
+            models.CheckConstraint(
+                condition=Q(sms_only=False) | ~Q(sms_text=""),
+                name="campaign_sms_text_when_sms_only",
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -310,6 +330,35 @@ class Campaign(models.Model):
     @property
     def has_send_window(self) -> bool:
         return self.send_window_start is not None and self.send_window_end is not None
+
+
+class CampaignReport(models.Model):
+    """A campaign's figures, aggregated in the database and kept here so the
+    report and the campaign list cost the same whatever the campaign's size.
+
+    Refreshed by the engine tick while the campaign sends or callbacks arrive,
+    and by the report page itself when a refresh is cheap.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, primary_key=True, on_delete=models.CASCADE, related_name="report"
+    )
+    computed_at = models.DateTimeField()
+    compute_seconds = models.FloatField(default=0.0)
+    stale = models.BooleanField(
+        default=False, help_text="Callbacks arrived since it was computed."
+    )
+    figures = models.JSONField(default=dict)
+    # Copied out of `figures` so the campaign list can sort by them.
+    recipients = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(null=True, blank=True)
+    viber_delivery_rate = models.FloatField(null=True, blank=True)
+    fallback_rate = models.FloatField(null=True, blank=True)
+    completion_rate = models.FloatField(null=True, blank=True)
+    read_rate = models.FloatField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Report of {self.campaign_id} at {self.computed_at}"
 
 
 class Channel(models.TextChoices):
@@ -547,6 +596,8 @@ class EngineState(models.Model):
     """One row: when the engine's periodic tick last ran (so only one chain runs)."""
 
     last_tick_at = models.DateTimeField(null=True, blank=True)
+    # The last callback event whose campaign's report was marked stale.
+    report_event_mark = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"Engine tick at {self.last_tick_at}"

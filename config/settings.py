@@ -248,3 +248,17 @@ OPT_OUT_KEYWORDS = env.list(
     ],
 )
 OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "UNSTOP", "YES"])
+
+# Reports. Prices per Viber message and per SMS segment (as your Telesign
+# contract says), for the estimated and actual cost; 0 hides the cost.
+PRICE_CURRENCY = env.str("PRICE_CURRENCY", default="EUR")
+PRICE_VIBER_MESSAGE = env.float("PRICE_VIBER_MESSAGE", default=0.0)
+PRICE_SMS_SEGMENT = env.float("PRICE_SMS_SEGMENT", default=0.0)
+# The share of recipients expected to fall back to SMS, for cost estimates
+# until finished campaigns give a measured rate.
+ESTIMATED_FALLBACK_RATE = env.float("ESTIMATED_FALLBACK_RATE", default=0.3)
+# Report figures are recomputed at most this often, and never more often than
+# ten times the time one computation takes; the page recomputes by itself
+# only when that takes less than REPORT_INLINE_MAX_SECONDS.
+REPORT_REFRESH_SECONDS = env.float("REPORT_REFRESH_SECONDS", default=5.0)
+REPORT_INLINE_MAX_SECONDS = env.float("REPORT_INLINE_MAX_SECONDS", default=0.15)

@@ -13,5 +13,8 @@ if not path.exists():
         "# Written by `make run` for local use. See .env.example for every setting.\n"
         "DEBUG=true\n"
         f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+        "# Example prices so the demo report shows costs; put your contract's.\n"
+        "PRICE_VIBER_MESSAGE=0.004\n"
+        "PRICE_SMS_SEGMENT=0.05\n"
     )
     print(f"Wrote {path.name} for local development.")

@@ -96,3 +96,25 @@ def test_an_image_viber_cannot_fetch_falls_back_to_sms(app_and_sandbox):
     for recipient in Recipient.objects.filter(campaign=campaign):
         assert recipient.outcome == "sms_delivered"
         assert recipient.attempts.get(channel="viber").status_code == 3035
+
+
+def test_a_resend_by_sms_reaches_phones_by_sms_only(app_and_sandbox):
+    from campaigns import services
+
+    contacts = [make_contact(f"+4479115000{i}") for i in range(10)]
+    campaign = make_campaign([make_audience(contacts=contacts)], max_send_rate=500)
+    sending.campaign_launch(campaign=campaign)
+    sending.campaign_send_run(campaign_id=campaign.pk, client=client_from_settings())
+    wait_until_final(campaign)
+    follow_up = services.campaign_follow_up_create(campaign=campaign, sms_only=True)
+    sending.campaign_launch(campaign=follow_up)
+    sending.campaign_send_run(campaign_id=follow_up.pk, client=client_from_settings())
+    wait_until_final(follow_up)
+    # Only digits 4 and 8 failed in the original; by SMS alone 4 → 3031, 8 → 3033.
+    resent = Recipient.objects.filter(campaign=follow_up)
+    assert sorted(r.phone[-1] for r in resent) == ["4", "8"]
+    for recipient in resent:
+        assert list(recipient.attempts.values_list("channel", flat=True)) == ["sms"]
+        assert recipient.outcome == "failed"
+    entries = ledger(app_and_sandbox, full=True)["entries"]
+    assert {e["external_id"] for e in entries} >= {r.external_id for r in resent}

@@ -63,6 +63,20 @@ def test_without_fallback_there_is_no_sms_channel_or_content():
     assert "sms" not in payload["message"]
 
 
+def test_sms_only_sends_one_sms_channel_and_no_viber_content():
+    message = OmnichannelMessage(**{**SEED_MESSAGE.__dict__, "viber": False})
+    payload = omnichannel_payload(message)
+    assert payload["channels"] == [{"channel": "sms"}]
+    assert payload["message"] == {
+        "sms": {"template": "text", "parameters": {"text": SEED_MESSAGE.sms_text}}
+    }
+    refused = OmnichannelMessage(
+        **{**SEED_MESSAGE.__dict__, "viber": False, "sms_text": None}
+    )
+    with pytest.raises(ValueError, match="needs its SMS text"):
+        encode_payload(refused)
+
+
 def test_callback_url_is_sent_only_when_given():
     assert "callback_url" not in omnichannel_payload(SEED_MESSAGE)
     message = OmnichannelMessage(

@@ -5,6 +5,12 @@ nothing else of substance.
 """
 
 from .errors import DomainError
+from .reports import (
+    campaign_follow_up_create,
+    campaign_report_current,
+    campaign_report_refresh,
+    campaign_reports_refresh_due,
+)
 from .workspace import (
     BULK_BATCH_SIZE,
     EnsuredLogin,
@@ -27,6 +33,10 @@ __all__ = [
     "audience_import_confirm",
     "audience_import_discard",
     "audience_import_parse",
+    "campaign_follow_up_create",
+    "campaign_report_current",
+    "campaign_report_refresh",
+    "campaign_reports_refresh_due",
     "contacts_opt_in",
     "contacts_opt_out",
     "image_asset_create",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ..models import (
     CallbackEvent,
     CallbackRejection,
+    CampaignReport,
     Channel,
     ChannelAttempt,
     Contact,
@@ -462,12 +463,18 @@ def inbound_reply_apply(*, event: CallbackEvent, reply: InboundReply) -> str:
 def callback_events_reprocess(*, events) -> dict[str, int]:
     """Apply stored events again (failed or orphaned ones); returns the outcomes."""
     outcomes: dict[str, int] = {}
+    recipient_ids = set()
     for event in events:
         try:
             outcome = callback_event_apply(event=event)
         except CallbackShapeError:
             outcome = EVENT.FAILED
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        recipient_ids.add(event.recipient_id)
+    # Old events change recipients too: their campaigns' reports are out of date.
+    CampaignReport.objects.filter(
+        campaign__recipients__in=recipient_ids - {None}
+    ).update(stale=True)
     return outcomes
 
 

@@ -47,6 +47,7 @@ from ..telesign import (
     telesign_uses_sandbox,
 )
 from .errors import DomainError
+from .reports import campaign_reports_refresh_due
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ def campaign_content_problems(*, campaign: Campaign) -> list[str]:
     """What stops the message itself from being sent, in words for a marketer."""
     problems = []
     image_url = campaign.image.public_url
+    if campaign.sms_only:
+        if not campaign.sms_text.strip():
+            problems.append("The campaign is SMS only but its SMS text is empty.")
+        return problems
     if not image_url.startswith("https://") and not telesign_uses_sandbox():
         problems.append(
             f"Viber fetches images over https only, but the image address is "
@@ -183,6 +188,23 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
         if connection.vendor == "postgresql"
         else "substr('0000000000' || c.id, -10)"
     )
+    params = [campaign.pk, False, f"c{campaign.pk}-", now, campaign.pk]
+    already_delivered = ""
+    if campaign.follow_up_of_id:
+        # A follow-up never messages anyone its original has delivered to,
+        # even if that happened after the follow-up was created.
+        already_delivered = f"""
+        AND NOT EXISTS (
+            SELECT 1 FROM {recipient} p
+            WHERE p.campaign_id = %s AND p.contact_id = c.id AND p.is_test = %s
+            AND p.outcome IN (%s, %s)
+        )"""  # noqa: S608 - table name from model metadata
+        params += [
+            campaign.follow_up_of_id,
+            False,
+            Recipient.Outcome.VIBER_DELIVERED,
+            Recipient.Outcome.SMS_DELIVERED,
+        ]
     sql = f"""
         INSERT INTO {recipient} (
             campaign_id, contact_id, phone, is_test, external_id, reference_id,
@@ -205,7 +227,7 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
                 SELECT ca.audience_id FROM {campaign_audiences} ca
                 WHERE ca.campaign_id = %s
             )
-        )
+        ){already_delivered}
         ORDER BY c.id
         ON CONFLICT DO NOTHING
     """  # noqa: S608 - table names come from model metadata, values are parameters
@@ -214,7 +236,7 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
             # Let the de-duplication of a large audience stay in memory rather
             # than spill to disk; for this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(sql, [campaign.pk, False, f"c{campaign.pk}-", now, campaign.pk])
+        cursor.execute(sql, params)
     memberships = Contact.audiences.through.objects.filter(
         audience__campaigns=campaign
     ).aggregate(total=Count("id"), distinct=Count("contact", distinct=True))
@@ -680,7 +702,7 @@ def campaign_message(
     *, campaign: Campaign, recipient: ClaimedRecipient, send_callback_url: bool
 ) -> OmnichannelMessage:
     sms_text = None
-    if campaign.sms_fallback_enabled:
+    if campaign.sms_fallback_enabled or campaign.sms_only:
         sms_text = (
             personalise(campaign.sms_text, recipient.contact)
             if (recipient.contact)
@@ -695,6 +717,7 @@ def campaign_message(
         sms_text=sms_text,
         message_type=campaign.message_type,
         callback_url=callback_url() if send_callback_url else None,
+        viber=not campaign.sms_only,
     )
 
 
@@ -993,12 +1016,14 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
                 restarted += 1
         elif campaign_complete_if_done(campaign_id=campaign.pk):
             completed += 1
+    reports = campaign_reports_refresh_due(now=now)
     return {
         "started": started,
         "requeued": requeued,
         "unconfirmed": unconfirmed,
         "restarted": restarted,
         "completed": completed,
+        "reports": reports,
     }
 
 

@@ -50,6 +50,7 @@ class OmnichannelMessage:
     sms_text: str | None = None  # None: no SMS fallback
     message_type: str = "MKT"
     callback_url: str | None = None
+    viber: bool = True  # False: SMS only (sms_text required)
 
 
 class SendStatus(StrEnum):
@@ -73,14 +74,13 @@ class SendResult:
 
 def omnichannel_payload(message: OmnichannelMessage) -> dict:
     """The request body in the shape of Telesign's Viber image guide."""
-    viber_channel = {"channel": "viber", "fallback_time": message.fallback_time}
-    channels = [viber_channel]
-    content = {
-        "viber": {
+    channels, content = [], {}
+    if message.viber:
+        channels.append({"channel": "viber", "fallback_time": message.fallback_time})
+        content["viber"] = {
             "template": message.viber_template,
             "parameters": {"url": message.image_url},
         }
-    }
     if message.sms_text is not None:
         channels.append({"channel": "sms"})
         content["sms"] = {"template": "text", "parameters": {"text": message.sms_text}}
@@ -98,8 +98,10 @@ def omnichannel_payload(message: OmnichannelMessage) -> dict:
 
 def encode_payload(message: OmnichannelMessage) -> bytes:
     """Serialise and check the body once; these exact bytes are signed and sent."""
+    if not message.viber and message.sms_text is None:
+        raise PayloadRefused("An SMS-only message needs its SMS text.", code=3306)
     low, high = FALLBACK_TIME_RANGE
-    if not low <= message.fallback_time <= high:
+    if message.viber and not low <= message.fallback_time <= high:
         raise PayloadRefused(
             f"fallback_time {message.fallback_time} s is outside Telesign's "
             f"{low}–{high} s.",

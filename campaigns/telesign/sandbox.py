@@ -14,7 +14,8 @@ Telesign signs them. Outcomes are decided by the last digit of the number:
     8     Viber times out (3056), SMS expires (3033)
     9     delivered on Viber, slowly (after half the fallback time)
 
-Without an SMS channel in the request, a failed Viber leg is final. An image
+Without an SMS channel in the request, a failed Viber leg is final; without
+a Viber channel, the SMS leg follows the digit (4 and 8 fail, others deliver). An image
 that cannot be fetched, or is not a JPEG or PNG, fails the Viber leg (3035)
 and the SMS fallback follows. Every provider delay is multiplied by
 `time_scale` so a demo campaign ends in seconds.
@@ -252,25 +253,33 @@ def _plan(
     ]
 
 
+def _sms_only_plan(digit: int) -> list[tuple[float, int]]:
+    """An SMS without Viber: the SMS leg of the digit's outcome (delivered,
+    except 4 → 3031 and 8 → 3033)."""
+    return [(SMS_DELIVERY_DELAY, {4: 3031, 8: 3033}.get(digit, 3000))]
+
+
 def _callback_payload(
     *,
     reference_id: str,
     external_id,
     legs: dict[str, _Leg],
-    viber_code: int,
+    viber_code: int | None,
     sms_code: int | None,
     at: datetime,
 ) -> dict:
-    channel_status = [
-        {
-            "viber": {
-                "code": viber_code,
-                "description": DESCRIPTIONS.get(viber_code, ""),
-                "reference_id": legs["viber"].reference_id,
-                "updated_on": _timestamp(at, colon_millis=False),
+    channel_status = []
+    if viber_code is not None:
+        channel_status.append(
+            {
+                "viber": {
+                    "code": viber_code,
+                    "description": DESCRIPTIONS.get(viber_code, ""),
+                    "reference_id": legs["viber"].reference_id,
+                    "updated_on": _timestamp(at, colon_millis=False),
+                }
             }
-        }
-    ]
+        )
     if sms_code is not None:
         sms_entry = {
             "code": sms_code,
@@ -575,8 +584,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _plan_callbacks(self, payload: dict, checked: dict, reference_id: str) -> None:
         state, config = self.state, self.state.config
         names = checked["names"]
+        callback_url = payload.get("callback_url") or config.callback_url
+        digit = int(checked["phone"][-1])
+        legs = {"viber": _Leg("viber"), "sms": _Leg("sms")}
         if "viber" not in names:
-            return  # the sandbox plays Viber-first cascades only
+            if names == ["sms"] and config.callbacks_enabled:
+                start = datetime.now(UTC)
+                for delay, sms_code in _sms_only_plan(digit):
+                    callback = _callback_payload(
+                        reference_id=reference_id,
+                        external_id=checked["external_id"],
+                        legs=legs,
+                        viber_code=None,
+                        sms_code=sms_code,
+                        at=start + timedelta(seconds=delay),
+                    )
+                    state.schedule(delay * config.time_scale, callback, callback_url)
+            return
         fallback_time = next(
             (
                 c.get("fallback_time", 300)
@@ -587,9 +611,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         )
         has_sms = "sms" in names[names.index("viber") + 1 :]
         image_url = payload["message"]["viber"]["parameters"].get("url", "")
-        callback_url = payload.get("callback_url") or config.callback_url
-        digit = int(checked["phone"][-1])
-        legs = {"viber": _Leg("viber"), "sms": _Leg("sms")}
 
         def plan():
             image_ok = state.image_is_usable(image_url) if image_url else False

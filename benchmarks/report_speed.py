@@ -1,0 +1,157 @@
+"""Report page, campaign list and CSV export on a large campaign (PostgreSQL).
+
+python -m benchmarks.report_speed --recipients 1000000 --other 700000
+
+Seeds one finished campaign of `--recipients` and another of `--other`
+(together about 2,000,000 channel attempts), computes the stored report
+once, then renders each page `--rounds` times through Django's test client as
+a logged-in marketer, beside a bare baseline measured in the same run (the
+admin index page, which runs the same middleware, session and templates).
+The export is streamed to the end and compared with reading the same
+columns through a bare psycopg cursor.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+from .common import machine, prepare_database
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def timed_get(client, url, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return times
+
+
+def describe(name: str, times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=1_000_000)
+    parser.add_argument("--other", type=int, default=700_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    prepare_database("postgres")
+
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from campaigns.models import CampaignReport, ChannelAttempt, Recipient
+    from campaigns.services import campaign_report_refresh
+
+    from .report_data import seed_campaign
+
+    started = time.perf_counter()
+    campaign = seed_campaign(
+        name="big", recipients=args.recipients, phone_prefix="+4479"
+    )
+    if args.other:
+        seed_campaign(name="other", recipients=args.other, phone_prefix="+4478")
+    seeded = time.perf_counter() - started
+    recipients = Recipient.objects.count()
+    attempts = ChannelAttempt.objects.count()
+
+    started = time.perf_counter()
+    campaign_report_refresh(campaign=campaign)
+    compute = time.perf_counter() - started
+
+    user = User.objects.create_user("bench", password="x", is_staff=True)  # noqa: S106
+    user.groups.add(Group.objects.get(name="Marketer"))
+    client = Client()
+    client.force_login(user)
+    report_url = reverse("admin:campaigns_campaign_report", args=[campaign.pk])
+    list_url = reverse("admin:campaigns_campaign_changelist")
+    baseline_url = reverse("admin:index")
+    stored_at = CampaignReport.objects.get(campaign=campaign).computed_at
+    for url in (baseline_url, report_url, list_url):
+        client.get(url)  # warm caches, templates, the connection
+    # Alternate so noise lands on all three alike.
+    baseline, report, listing = [], [], []
+    for _ in range(args.rounds):
+        baseline += timed_get(client, baseline_url, 1)
+        report += timed_get(client, report_url, 1)
+        listing += timed_get(client, list_url, 1)
+    computed_at = CampaignReport.objects.get(campaign=campaign).computed_at
+
+    export_url = reverse("admin:campaigns_campaign_export", args=[campaign.pk])
+    rss_before = rss_mb()
+    rss_peak = rss_before
+    started = time.perf_counter()
+    response = client.get(export_url)
+    rows = -1  # the header line
+    for chunk in response.streaming_content:
+        rows += chunk.count(b"\n")
+        rss_peak = max(rss_peak, rss_mb())
+    export_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    bare_rows = 0
+    with connection.connection.cursor(name="bare_export") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(
+            "SELECT r.phone, c.name, r.outcome, r.last_channel, r.send_status,"
+            " r.suppression_reason, r.failure_reason, r.status_code,"
+            " r.status_description, v.status_code, v.status_description,"
+            " v.updated_on, s.status_code, s.status_description, s.updated_on,"
+            " r.sent_at, r.delivered_at, r.read_at, r.opted_out_at, r.external_id,"
+            " r.reference_id FROM campaigns_recipient r"
+            " LEFT JOIN campaigns_contact c ON c.id = r.contact_id"
+            " LEFT JOIN campaigns_channelattempt v ON v.recipient_id = r.id"
+            " AND v.channel = 'viber'"
+            " LEFT JOIN campaigns_channelattempt s ON s.recipient_id = r.id"
+            " AND s.channel = 'sms'"
+            " WHERE r.campaign_id = %s AND NOT r.is_test ORDER BY r.id",
+            [campaign.pk],
+        )
+        for _row in cursor:
+            bare_rows += 1
+    bare_seconds = time.perf_counter() - started
+    connection.connection.rollback()
+
+    print(f"machine: {machine()}")
+    print(
+        f"data: {recipients} recipients ({args.recipients} in the measured "
+        f"campaign), {attempts} channel attempts; seeded in {seeded:.0f} s"
+    )
+    print(f"report computed (in the worker, not the page) in {compute:.2f} s")
+    print(describe("bare admin index (baseline)", baseline))
+    print(describe("report page", report) + " (target < 300 ms)")
+    print(describe("campaign list", listing) + " (target < 300 ms)")
+    print(
+        f"ratios to baseline (median): report "
+        f"{statistics.median(report) / statistics.median(baseline):.2f}, list "
+        f"{statistics.median(listing) / statistics.median(baseline):.2f}"
+    )
+    print(
+        f"export: {rows} rows in {export_seconds:.1f} s = "
+        f"{rows / export_seconds:,.0f} rows/s (target >= 50,000); RSS "
+        f"{rss_before:.0f} MB before, peak {rss_peak:.0f} MB during"
+    )
+    print(
+        f"bare cursor over the same columns: {bare_rows} rows in "
+        f"{bare_seconds:.1f} s = {bare_rows / bare_seconds:,.0f} rows/s; export "
+        f"ratio {(rows / export_seconds) / (bare_rows / bare_seconds):.2f}"
+    )
+    # The page served the stored figures; it never recomputed a large report.
+    assert computed_at == stored_at
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Server-rendered SVG charts for the reports: no JavaScript, no network.
+
+Each chart is an `<svg role="img">` with a title and a description that say
+what it shows in words, and text labels on every bar, so it reads the same in
+a screen reader, a text browser and print. Values go through format_html, so
+nothing from the database is ever interpreted as markup.
+"""
+
+from datetime import UTC, datetime
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+COLORS = {
+    "viber": "#7360f2",
+    "sms": "#2e7d32",
+    "failed": "#ba2121",
+    "pending": "#9e9e9e",
+    "suppressed": "#795548",
+    "cancelled": "#546e7a",
+    "read": "#4527a0",
+}
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "—"
+
+
+def bar_chart(
+    *, chart_id: str, title: str, rows: list[tuple[str, int, str]]
+) -> SafeString:
+    """Horizontal bars, one per (label, value, colour key), labelled with the
+    value and its share of the total."""
+    total = sum(value for _, value, _ in rows) or 0
+    biggest = max((value for _, value, _ in rows), default=0) or 1
+    row_height, label_width, bar_width = 28, 210, 360
+    height = row_height * len(rows) + 10
+    description = "; ".join(
+        f"{label}: {value} ({_percent(value, total)})" for label, value, _ in rows
+    )
+    bars = format_html_join(
+        "",
+        '<g transform="translate(0,{})">'
+        '<text x="{}" y="18" text-anchor="end" class="chart-label">{}</text>'
+        '<rect x="{}" y="4" width="{}" height="20" fill="{}" rx="2"></rect>'
+        '<text x="{}" y="18" class="chart-value">{} · {}</text></g>',
+        (
+            (
+                index * row_height,
+                label_width - 8,
+                label,
+                label_width,
+                round(bar_width * value / biggest, 1),
+                COLORS.get(color, "#607d8b"),
+                label_width + round(bar_width * value / biggest, 1) + 6,
+                value,
+                _percent(value, total),
+            )
+            for index, (label, value, color) in enumerate(rows)
+        ),
+    )
+    return format_html(
+        '<svg class="chart" id="{}" role="img" aria-labelledby="{}-title {}-desc" '
+        'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMinYMin meet">'
+        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
+        chart_id,
+        chart_id,
+        chart_id,
+        label_width + bar_width + 130,
+        height,
+        chart_id,
+        title,
+        chart_id,
+        description,
+        bars,
+    )
+
+
+def timeline_clock(epoch: int, bucket_seconds: int) -> str:
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    if bucket_seconds >= 86400:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%m-%d %H:%M" if bucket_seconds >= 3600 else "%H:%M:%S")
+
+
+def timeline_chart(*, chart_id: str, timeline: dict) -> SafeString:
+    """Deliveries per time bucket: a Viber and an SMS column side by side."""
+    buckets = timeline.get("buckets") or []
+    if not buckets:
+        return mark_safe('<p class="chart-empty">No deliveries yet.</p>')
+    size = timeline["bucket_seconds"]
+    biggest = max(max(viber, sms) for _, viber, sms in buckets) or 1
+    plot_height, column, gap, left, bottom = 160, 7, 4, 44, 36
+    width = left + len(buckets) * (2 * column + gap) + 10
+    height = plot_height + bottom
+    columns = []
+    for index, (epoch, viber, sms) in enumerate(buckets):
+        x = left + index * (2 * column + gap)
+        for offset, (count, channel) in enumerate(((viber, "viber"), (sms, "sms"))):
+            bar = round(plot_height * count / biggest, 1)
+            columns.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
+                    "<title>{} UTC, {}: {}</title></rect>",
+                    x + offset * column,
+                    round(plot_height - bar, 1),
+                    column,
+                    bar,
+                    COLORS[channel],
+                    timeline_clock(epoch, size),
+                    "Viber" if channel == "viber" else "SMS",
+                    count,
+                )
+            )
+    first, last = buckets[0][0], buckets[-1][0]
+    viber_total = sum(row[1] for row in buckets)
+    sms_total = sum(row[2] for row in buckets)
+    description = (
+        f"{viber_total} Viber and {sms_total} SMS deliveries between "
+        f"{timeline_clock(first, size)} and {timeline_clock(last + size, size)} "
+        "UTC, in "
+        f"{len(buckets)} periods of {size} seconds; busiest period {biggest}."
+    )
+    axis = format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"></line>'
+        '<text x="{}" y="12" text-anchor="end" class="chart-label">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end" class="chart-label">0</text>'
+        '<text x="{}" y="{}" class="chart-label">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
+        left - 2,
+        plot_height,
+        width,
+        plot_height,
+        left - 6,
+        biggest,
+        left - 6,
+        plot_height,
+        left,
+        plot_height + 16,
+        timeline_clock(first, size),
+        width - 4,
+        plot_height + 16,
+        timeline_clock(last + size, size),
+    )
+    legend = format_html(
+        '<text x="{}" y="{}" class="chart-label">'
+        '<tspan fill="{}">■</tspan> Viber ({})  '
+        '<tspan fill="{}">■</tspan> SMS ({})  · one pair of columns per {} s</text>',
+        left,
+        plot_height + 32,
+        COLORS["viber"],
+        viber_total,
+        COLORS["sms"],
+        sms_total,
+        size,
+    )
+    return format_html(
+        '<svg class="chart" id="{}" role="img" aria-labelledby="{}-title {}-desc" '
+        'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMinYMin meet">'
+        '<title id="{}-title">Deliveries over time, per channel</title>'
+        '<desc id="{}-desc">{}</desc>{}{}{}</svg>',
+        chart_id,
+        chart_id,
+        chart_id,
+        max(width, 420),
+        height,
+        chart_id,
+        chart_id,
+        description,
+        axis,
+        mark_safe("".join(columns)),  # noqa: S308 - each column built by format_html
+        legend,
+    )

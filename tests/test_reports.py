@@ -1,0 +1,601 @@
+"""Campaign reports: every figure against a hand-computed fixture, the pages
+that show them (constant queries), drill-down, export, comparison, resend."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns import selectors, services
+from campaigns.models import (
+    CallbackEvent,
+    Campaign,
+    CampaignReport,
+    ChannelAttempt,
+    Recipient,
+)
+from campaigns.services import sending
+
+from .factories import make_audience, make_campaign, make_contact
+
+pytestmark = pytest.mark.django_db
+
+O = Recipient.Outcome  # noqa: E741
+S = Recipient.SendStatus
+# Aligned to 10 s so the deliveries-over-time buckets are known in advance.
+T0 = dt.datetime(2026, 5, 4, 10, 0, 0, tzinfo=dt.UTC)
+
+
+def _recipient(campaign, contact, **fields):
+    return Recipient.objects.create(
+        campaign=campaign,
+        contact=contact,
+        phone=contact.phone,
+        external_id=f"c{campaign.pk}-{contact.pk:010d}",
+        **fields,
+    )
+
+
+def _attempt(recipient, channel, code, seconds):
+    return ChannelAttempt.objects.create(
+        recipient=recipient,
+        channel=channel,
+        position=0 if channel == "viber" else 1,
+        reference_id=f"{recipient.pk}-{channel}",
+        status_code=code,
+        status_description={3000: "Delivered", 3005: "Message is read"}.get(code, ""),
+        updated_on=T0 + dt.timedelta(seconds=seconds),
+    )
+
+
+def at(seconds):
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def finished(db):
+    """Ten recipients, one per case; the expected figures are worked out by
+    hand in test_figures_match_the_hand_computed_fixture."""
+    contacts = [make_contact(name=f"Person {i}") for i in range(10)]
+    audience = make_audience(contacts=contacts)
+    campaign = make_campaign(
+        audiences=[audience],
+        status=Campaign.Status.COMPLETED,
+        started_at=T0,
+        audience_duplicates=2,
+        sms_text="Hi {name}!",
+    )
+    sent = {"send_status": S.ACCEPTED, "sent_at": T0, "send_attempts": 1}
+    rows = {}
+    rows["read"] = _recipient(
+        campaign, contacts[0], outcome=O.VIBER_DELIVERED, delivered_at=at(10),
+        read_at=at(60), last_channel="viber", status_code=3005, **sent,
+    )  # fmt: skip
+    _attempt(rows["read"], "viber", 3005, 60)
+    rows["viber"] = _recipient(
+        campaign, contacts[1], outcome=O.VIBER_DELIVERED, delivered_at=at(20),
+        last_channel="viber", status_code=3000, **sent,
+    )  # fmt: skip
+    _attempt(rows["viber"], "viber", 3000, 20)
+    rows["sms_3055"] = _recipient(
+        campaign, contacts[2], outcome=O.SMS_DELIVERED, delivered_at=at(100),
+        last_channel="sms", status_code=3000, **sent,
+    )  # fmt: skip
+    _attempt(rows["sms_3055"], "viber", 3055, 5)
+    _attempt(rows["sms_3055"], "sms", 3000, 100)
+    rows["sms_3056"] = _recipient(
+        campaign, contacts[3], outcome=O.SMS_DELIVERED, delivered_at=at(200),
+        last_channel="sms", status_code=3000, **sent,
+    )  # fmt: skip
+    _attempt(rows["sms_3056"], "viber", 3056, 150)
+    _attempt(rows["sms_3056"], "sms", 3000, 200)
+    rows["failed_sms"] = _recipient(
+        campaign, contacts[4], outcome=O.FAILED, last_channel="sms",
+        status_code=3031, failure_reason="SMS: 3031 Permanent phone error", **sent,
+    )  # fmt: skip
+    _attempt(rows["failed_sms"], "viber", 3055, 5)
+    _attempt(rows["failed_sms"], "sms", 3031, 90)
+    rows["rejected"] = _recipient(
+        campaign, contacts[5], outcome=O.FAILED, send_status=S.REJECTED,
+        sent_at=T0, status_code=3101, failure_reason="3101 Invalid phone_number",
+    )  # fmt: skip
+    rows["pending"] = _recipient(
+        campaign, contacts[6], outcome=O.PENDING, last_channel="viber",
+        status_code=3001, **sent,
+    )  # fmt: skip
+    _attempt(rows["pending"], "viber", 3001, 1)
+    rows["unconfirmed"] = _recipient(
+        campaign, contacts[7], outcome=O.PENDING, send_status=S.UNCONFIRMED,
+        sent_at=T0,
+    )  # fmt: skip
+    contacts[8].opted_out_at = T0
+    contacts[8].save()
+    rows["suppressed"] = _recipient(
+        campaign, contacts[8], outcome=O.SUPPRESSED, suppression_reason="opted_out",
+        send_status=S.SKIPPED,
+    )  # fmt: skip
+    rows["queued"] = _recipient(campaign, contacts[9])
+    # A test send is recorded but never counted.
+    Recipient.objects.create(
+        campaign=campaign, phone="+15550000000", is_test=True,
+        external_id="test-1", outcome=O.VIBER_DELIVERED, send_status=S.ACCEPTED,
+        sent_at=T0, delivered_at=at(3),
+    )  # fmt: skip
+    return campaign, rows
+
+
+def test_figures_match_the_hand_computed_fixture(finished):
+    campaign, _ = finished
+    figures = selectors.campaign_report_figures(campaign=campaign)
+    assert figures["recipients"] == 10
+    assert figures["suppressed"] == {"opted_out": 1, "invalid": 0, "duplicate": 2}
+    assert figures["suppressed_total"] == 3
+    # Accepted (6), unconfirmed (1) and rejected (1) were sent to Telesign.
+    assert figures["attempted"] == 8
+    assert figures["viber_delivered"] == 2
+    assert figures["read"] == 1
+    assert figures["sms_delivered"] == 2
+    assert figures["fell_back"] == 3  # three recipients have an SMS leg
+    assert figures["failed"] == 2
+    assert figures["failure_reasons"] == [
+        ["3101 Invalid phone_number", 1],
+        ["SMS: 3031 Permanent phone error", 1],
+    ]
+    assert figures["pending"] == 2  # accepted-but-open and never sent
+    assert figures["pending_not_sent"] == 1
+    assert figures["unconfirmed"] == 1
+    assert figures["final"] == 7
+    assert figures["progress"] == pytest.approx(0.7)
+    assert figures["rates"] == {
+        "viber_delivery": pytest.approx(2 / 8),
+        "fallback": pytest.approx(3 / 8),
+        "completion": pytest.approx(4 / 8),
+        "read": pytest.approx(1 / 2),
+    }
+    assert figures["attempts"] == {"viber": 6, "sms": 3}
+    codes = {(c["channel"], c["code"]): c["count"] for c in figures["codes"]}
+    assert codes == {
+        ("viber", 3005): 1,
+        ("viber", 3000): 1,
+        ("viber", 3055): 2,
+        ("viber", 3056): 1,
+        ("viber", 3001): 1,
+        ("sms", 3000): 2,
+        ("sms", 3031): 1,
+    }
+    # Nearest rank: Viber took 10 s and 20 s, SMS 100 s and 200 s.
+    ttd = figures["time_to_delivery"]
+    assert ttd["viber"] == {"count": 2, "median": 10.0, "p90": 20.0}
+    assert ttd["sms"] == {"count": 2, "median": 100.0, "p90": 200.0}
+    timeline = figures["timeline"]
+    assert timeline["bucket_seconds"] == 10
+    assert timeline["start"] == int(at(10).timestamp())
+    by_time = {epoch: (viber, sms) for epoch, viber, sms in timeline["buckets"]}
+    assert by_time[int(at(10).timestamp())] == (1, 0)
+    assert by_time[int(at(20).timestamp())] == (1, 0)
+    assert by_time[int(at(100).timestamp())] == (0, 1)
+    assert by_time[int(at(200).timestamp())] == (0, 1)
+    assert sum(v + s for v, s in by_time.values()) == 4
+
+
+def test_actual_cost_prices_each_channel_attempt(finished, settings):
+    settings.PRICE_VIBER_MESSAGE = 0.01
+    settings.PRICE_SMS_SEGMENT = 0.05
+    settings.PRICE_CURRENCY = "EUR"
+    campaign, _ = finished
+    figures = selectors.campaign_report_figures(campaign=campaign)
+    cost = selectors.campaign_cost_actual(campaign=campaign, figures=figures)
+    assert cost["viber_messages"] == 6 and cost["sms_messages"] == 3
+    assert (cost["viber"], cost["sms"], cost["total"]) == ("0.06", "0.15", "0.21")
+
+
+def test_cost_estimate_uses_the_measured_fallback_rate_once_known(settings):
+    settings.PRICE_VIBER_MESSAGE = 0.01
+    settings.PRICE_SMS_SEGMENT = 0.05
+    settings.ESTIMATED_FALLBACK_RATE = 0.5
+    draft = make_campaign(sms_text="Hi")
+    estimate = selectors.campaign_cost_estimate(campaign=draft, targeted=100)
+    assert estimate["fallback_share_measured"] is False
+    assert (estimate["viber"], estimate["sms"], estimate["total"]) == (
+        "1.00",
+        "2.50",
+        "3.50",
+    )
+    assert estimate["worst"] == "6.00"
+    done = make_campaign(status=Campaign.Status.COMPLETED)
+    CampaignReport.objects.create(
+        campaign=done, computed_at=timezone.now(), recipients=100, fallback_rate=0.2
+    )
+    estimate = selectors.campaign_cost_estimate(campaign=draft, targeted=100)
+    assert estimate["fallback_share_measured"] is True
+    assert estimate["sms"] == "1.00"
+
+
+def test_no_prices_means_no_cost_rather_than_zero(finished, settings):
+    settings.PRICE_VIBER_MESSAGE = 0
+    settings.PRICE_SMS_SEGMENT = 0
+    campaign, _ = finished
+    assert selectors.campaign_cost_estimate(campaign=campaign, targeted=5) is None
+
+
+def report_url(campaign):
+    return reverse("admin:campaigns_campaign_report", args=[campaign.pk])
+
+
+def test_report_page_shows_the_funnel_rates_and_charts(marketer_client, finished):
+    campaign, _ = finished
+    page = marketer_client.get(report_url(campaign))
+    assert page.status_code == 200
+    tiles = {tile["key"]: tile["value"] for tile in page.context["tiles"]}
+    assert tiles == {
+        "audience": 10,
+        "suppressed": 3,
+        "attempted": 8,
+        "viber_delivered": 2,
+        "read": 1,
+        "sms_delivered": 2,
+        "failed": 2,
+        "pending": 2,
+        "unconfirmed": 1,
+    }
+    html = page.content.decode()
+    assert "25.0%" in html and "37.5%" in html and "50.0%" in html  # rates
+    assert 'role="img"' in html and "<title" in html and "<desc" in html
+    assert "Delivered on Viber: 2 (20.0%)" in html  # the chart's words
+    assert "Permanent phone error" in html and "3101" in html
+    # Offline: no chart library, no external address anywhere in the page.
+    assert "https://" not in html.replace(campaign.image.public_url, "")
+    # Everything is final or suppressed except three: the page keeps refreshing.
+    assert 'http-equiv="refresh"' in html
+
+
+def test_report_page_stops_refreshing_once_every_outcome_is_final(
+    marketer_client, finished
+):
+    campaign, _ = finished
+    Recipient.objects.filter(outcome=O.PENDING).update(outcome=O.FAILED)
+    page = marketer_client.get(report_url(campaign))
+    assert 'http-equiv="refresh"' not in page.content.decode()
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_report_page_costs_the_same_queries_whatever_the_size(
+    marketer_client, finished
+):
+    campaign, _ = finished
+    services.campaign_report_refresh(campaign=campaign)
+    CampaignReport.objects.filter(campaign=campaign).update(stale=True)
+    small = _queries(marketer_client, report_url(campaign))
+    for index in range(40):
+        contact = make_contact()
+        recipient = _recipient(
+            campaign, contact, outcome=O.SMS_DELIVERED, send_status=S.ACCEPTED,
+            sent_at=T0, delivered_at=at(30 + index), last_channel="sms",
+        )  # fmt: skip
+        _attempt(recipient, "viber", 3055 + index % 2, 5)
+        _attempt(recipient, "sms", 3000, 30 + index)
+    CampaignReport.objects.filter(campaign=campaign).update(stale=True)
+    large = _queries(marketer_client, report_url(campaign))
+    assert large == small
+    assert marketer_client.get(report_url(campaign)).context["tiles"][0]["value"] == 50
+
+
+def test_campaign_list_costs_the_same_queries_whatever_the_number(
+    marketer_client, finished
+):
+    url = reverse("admin:campaigns_campaign_changelist")
+    campaign, _ = finished
+    services.campaign_report_refresh(campaign=campaign)
+    few = _queries(marketer_client, url)
+    for _ in range(5):
+        other = make_campaign(status=Campaign.Status.COMPLETED)
+        services.campaign_report_refresh(campaign=other)
+    assert _queries(marketer_client, url) == few
+
+
+def test_campaign_list_shows_and_sorts_by_rates(marketer_client, finished):
+    campaign, _ = finished
+    services.campaign_report_refresh(campaign=campaign)
+    better = make_campaign(name="Better", status=Campaign.Status.COMPLETED)
+    CampaignReport.objects.create(
+        campaign=better,
+        computed_at=timezone.now(),
+        recipients=10,
+        progress=1.0,
+        completion_rate=0.9,
+        viber_delivery_rate=0.8,
+        fallback_rate=0.1,
+    )
+    url = reverse("admin:campaigns_campaign_changelist")
+    page = marketer_client.get(url).content.decode()
+    assert "50.0%" in page and "90.0%" in page and "70.0%" in page
+    # Column order: name, status, image, progress, viber, fallback, completion.
+    ascending = marketer_client.get(url, {"o": "7"}).context["cl"].result_list
+    names = [c.name for c in ascending if c.pk in (campaign.pk, better.pk)]
+    assert names == [campaign.name, "Better"]
+    descending = marketer_client.get(url, {"o": "-7"}).context["cl"].result_list
+    names = [c.name for c in descending if c.pk in (campaign.pk, better.pk)]
+    assert names == ["Better", campaign.name]
+
+
+def test_compare_page_shows_campaigns_side_by_side(marketer_client, finished):
+    campaign, _ = finished
+    other = make_campaign(name="Second", status=Campaign.Status.COMPLETED)
+    changelist = reverse("admin:campaigns_campaign_changelist")
+    answer = marketer_client.post(
+        changelist,
+        {"action": "compare_selected", "_selected_action": [campaign.pk, other.pk]},
+    )
+    assert answer.status_code == 302
+    page = marketer_client.get(answer["Location"])
+    assert page.status_code == 200
+    rows = dict(page.context["rows"])
+    names = [c["campaign"].name for c in page.context["columns"]]
+    values = dict(zip(names, rows["Completion rate"], strict=True))
+    assert values == {campaign.name: "50.0%", "Second": "—"}
+    assert dict(zip(names, rows["Delivered on Viber"], strict=True))[campaign.name] == 2
+
+
+def test_compare_needs_two_campaigns(marketer_client, finished):
+    campaign, _ = finished
+    url = reverse("admin:campaigns_campaign_compare")
+    answer = marketer_client.get(url, {"ids": str(campaign.pk)}, follow=True)
+    assert "Select two or more campaigns" in answer.content.decode()
+
+
+def _listed_phones(client, url) -> set[str]:
+    page = client.get(url)
+    assert page.status_code == 200, url
+    return {r.phone for r in page.context["cl"].result_list}
+
+
+def test_every_tile_drills_down_to_the_recipients_it_counts(marketer_client, finished):
+    campaign, rows = finished
+    page = marketer_client.get(report_url(campaign))
+    tiles = {tile["key"]: tile for tile in page.context["tiles"]}
+    expected = {
+        "failed": {"failed_sms", "rejected"},
+        "read": {"read"},
+        "viber_delivered": {"read", "viber"},
+        "sms_delivered": {"sms_3055", "sms_3056"},
+        "unconfirmed": {"unconfirmed"},
+        "suppressed": {"suppressed"},
+        "pending": {"pending", "unconfirmed", "queued"},
+    }
+    for key, names in expected.items():
+        listed = _listed_phones(marketer_client, tiles[key]["url"])
+        assert listed == {rows[name].phone for name in names}, key
+    attempted = _listed_phones(marketer_client, tiles["attempted"]["url"])
+    assert len(attempted) == 8
+
+
+def test_failure_reasons_and_status_codes_drill_down(marketer_client, finished):
+    campaign, rows = finished
+    page = marketer_client.get(report_url(campaign))
+    reason_urls = {reason: url for reason, _, url in page.context["failure_reasons"]}
+    listed = _listed_phones(marketer_client, reason_urls["3101 Invalid phone_number"])
+    assert listed == {rows["rejected"].phone}
+    code_url = next(
+        row["url"]
+        for row in page.context["codes"]
+        if row["channel"] == "viber" and row["code"] == 3055
+    )
+    attempts = marketer_client.get(code_url).context["cl"].result_list
+    assert {a.recipient.phone for a in attempts} == {
+        rows["sms_3055"].phone,
+        rows["failed_sms"].phone,
+    }
+
+
+def test_recipient_page_opens_on_its_timeline_and_raw_callbacks(
+    marketer_client, finished
+):
+    _, rows = finished
+    recipient = rows["sms_3055"]
+    event = CallbackEvent.objects.create(
+        method="POST",
+        raw_body=b"{}",
+        signature=CallbackEvent.Signature.VALID,
+        kind=CallbackEvent.Kind.DELIVERY,
+        processing=CallbackEvent.Processing.APPLIED,
+        status_code=3000,
+        recipient=recipient,
+    )
+    url = reverse("admin:campaigns_recipient_change", args=[recipient.pk])
+    html = marketer_client.get(url).content.decode()
+    timeline = html[html.index('class="recipient-timeline"') :]
+    assert timeline.index("Sent to Telesign") < timeline.index("Viber: 3055")
+    assert timeline.index("Viber: 3055") < timeline.index("SMS: 3000")
+    assert reverse("admin:campaigns_callbackevent_change", args=[event.pk]) in html
+
+
+def _export(client, campaign, **query):
+    url = reverse("admin:campaigns_campaign_export", args=[campaign.pk])
+    response = client.get(url, query)
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_export_lists_every_recipient_with_each_channel(marketer_client, finished):
+    campaign, rows = finished
+    table = _export(marketer_client, campaign)
+    header, body = table[0], table[1:]
+    assert header[:4] == ["phone", "name", "outcome", "final channel"]
+    assert len(body) == 10  # the test send is not exported
+    by_phone = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    fell_back = by_phone[rows["sms_3055"].phone]
+    assert fell_back["outcome"] == "Delivered by SMS fallback"
+    assert (fell_back["viber code"], fell_back["sms code"]) == ("3055", "3000")
+    assert fell_back["sms updated"] == at(100).isoformat()
+    assert fell_back["delivered at"] == at(100).isoformat()
+    # Phone numbers are plain numbers, not formulas: left as they are.
+    assert fell_back["phone"].startswith("+")
+
+
+def test_export_filters_by_outcome(marketer_client, finished):
+    campaign, rows = finished
+    body = _export(marketer_client, campaign, outcome="failed")[1:]
+    assert {row[0] for row in body} == {
+        rows["failed_sms"].phone,
+        rows["rejected"].phone,
+    }
+
+
+def test_export_refuses_an_unknown_outcome_with_a_message(marketer_client, finished):
+    campaign, _ = finished
+    url = reverse("admin:campaigns_campaign_export", args=[campaign.pk])
+    answer = marketer_client.get(url, {"outcome": "delivered-ish"}, follow=True)
+    assert "Unknown outcome" in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "dangerous", ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                  "\tTab", "\rCR"]
+)  # fmt: skip
+def test_export_is_safe_against_formula_injection(marketer_client, finished, dangerous):
+    campaign, rows = finished
+    contact = rows["viber"].contact
+    contact.name = dangerous
+    contact.save()
+    body = _export(marketer_client, campaign)[1:]
+    name = next(row[1] for row in body if row[0] == contact.phone)
+    assert name == "'" + dangerous
+
+
+def test_resend_to_failed_never_includes_delivered_or_opted_out(
+    marketer_client, finished, marketer
+):
+    campaign, rows = finished
+    # The person behind one failure has since opted out: never messaged again.
+    make_opted_out = rows["failed_sms"].contact
+    make_opted_out.opted_out_at = timezone.now()
+    make_opted_out.save()
+    changelist = reverse("admin:campaigns_campaign_changelist")
+    answer = marketer_client.post(
+        changelist,
+        {"action": "resend_failed", "_selected_action": [campaign.pk]},
+        follow=True,
+    )
+    assert "Created draft" in answer.content.decode()
+    follow_up = Campaign.objects.get(follow_up_of=campaign)
+    assert follow_up.status == Campaign.Status.DRAFT
+    assert follow_up.sms_only is False
+    assert follow_up.created_by == marketer
+    members = set(follow_up.audiences.get().contacts.values_list("phone", flat=True))
+    assert members == {rows["rejected"].phone}
+
+
+def test_resend_by_sms_takes_failed_and_pending_but_not_unsent(finished):
+    campaign, rows = finished
+    follow_up = services.campaign_follow_up_create(
+        campaign=campaign, include_pending=True, sms_only=True
+    )
+    assert follow_up.sms_only and not follow_up.sms_fallback_enabled
+    members = set(follow_up.audiences.get().contacts.values_list("phone", flat=True))
+    assert members == {
+        rows[name].phone
+        for name in ("failed_sms", "rejected", "pending", "unconfirmed")
+    }
+
+
+def test_follow_up_launch_skips_whoever_the_original_reached_meanwhile(
+    finished, sandbox
+):
+    campaign, rows = finished
+    follow_up = services.campaign_follow_up_create(
+        campaign=campaign, include_pending=True, sms_only=True
+    )
+    # The pending one is delivered by the original before the follow-up starts.
+    Recipient.objects.filter(pk=rows["pending"].pk).update(outcome=O.VIBER_DELIVERED)
+    result = sending.campaign_launch(campaign=follow_up)
+    phones = set(follow_up.recipients.values_list("phone", flat=True))
+    assert rows["pending"].phone not in phones
+    assert result.recipients == 3
+
+
+def test_resend_with_nothing_to_resend_says_so(marketer_client):
+    campaign = make_campaign(status=Campaign.Status.COMPLETED)
+    answer = marketer_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "resend_failed", "_selected_action": [campaign.pk]},
+        follow=True,
+    )
+    assert "no failed recipient who can be messaged again" in answer.content.decode()
+    assert not Campaign.objects.filter(follow_up_of=campaign).exists()
+
+
+def test_reports_need_their_permission(client, django_user_model, finished):
+    campaign, _ = finished
+    user = django_user_model.objects.create_user(
+        username="nosy", password="pw-for-tests-only", is_staff=True
+    )
+    user.user_permissions.add(
+        *__import__(
+            "django.contrib.auth.models", fromlist=["Permission"]
+        ).Permission.objects.filter(codename="view_campaign")
+    )
+    client.force_login(user)
+    export = reverse("admin:campaigns_campaign_export", args=[campaign.pk])
+    compare = reverse("admin:campaigns_campaign_compare") + f"?ids={campaign.pk},1"
+    for url in (report_url(campaign), export, compare):
+        assert client.get(url).status_code == 403, url
+
+
+def test_engine_tick_refreshes_reports_of_sending_and_touched_campaigns(finished):
+    campaign, rows = finished
+    sending_campaign = make_campaign(status=Campaign.Status.SENDING)
+    services.campaign_reports_refresh_due()
+    assert CampaignReport.objects.filter(campaign=sending_campaign).exists()
+    # A finished campaign's report is only recomputed when callbacks arrive.
+    services.campaign_report_refresh(campaign=campaign)
+    Recipient.objects.filter(pk=rows["pending"].pk).update(outcome=O.VIBER_DELIVERED)
+    later = timezone.now() + dt.timedelta(minutes=5)
+    services.campaign_reports_refresh_due(now=later)
+    assert CampaignReport.objects.get(campaign=campaign).figures["viber_delivered"] == 2
+    CallbackEvent.objects.create(
+        method="POST",
+        raw_body=b"{}",
+        signature=CallbackEvent.Signature.VALID,
+        recipient=rows["pending"],
+    )
+    services.campaign_reports_refresh_due(now=later)
+    report = CampaignReport.objects.get(campaign=campaign)
+    assert report.figures["viber_delivered"] == 3 and report.stale is False
+
+
+def test_an_expensive_report_is_served_from_storage_not_recomputed(
+    marketer_client, finished, settings
+):
+    campaign, _ = finished
+    report = services.campaign_report_refresh(campaign=campaign)
+    CampaignReport.objects.filter(pk=report.pk).update(compute_seconds=5.0, stale=True)
+    Recipient.objects.filter(campaign=campaign, outcome=O.PENDING).update(
+        outcome=O.FAILED
+    )
+    page = marketer_client.get(report_url(campaign))
+    assert page.context["figures"]["failed"] == 2  # as stored
+    assert "figures as of" in page.content.decode()
+
+
+def test_campaign_page_estimates_cost_before_launch(marketer_client, settings):
+    settings.PRICE_VIBER_MESSAGE = 0.01
+    settings.PRICE_SMS_SEGMENT = 0.05
+    settings.ESTIMATED_FALLBACK_RATE = 0.5
+    audience = make_audience(contacts=[make_contact() for _ in range(4)])
+    draft = make_campaign(audiences=[audience], sms_text="Hi")
+    url = reverse("admin:campaigns_campaign_change", args=[draft.pk])
+    html = marketer_client.get(url).content.decode()
+    assert "0.14 EUR for 4 recipient(s)" in html
