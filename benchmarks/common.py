@@ -12,8 +12,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def prepare_database(kind: str) -> str:
-    """Point Django at a fresh benchmark database and migrate it; returns its URL."""
+def prepare_database(kind: str, *, fresh: bool = True) -> str:
+    """Point Django at a fresh benchmark database and migrate it; returns its URL.
+
+    With fresh=False, a PostgreSQL benchmark database left by an earlier run is
+    kept as it is (to measure again without seeding again)."""
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="bench-")) / "bench.sqlite3"
         url = f"sqlite:///{path}"
@@ -23,8 +26,12 @@ def prepare_database(kind: str) -> str:
         with psycopg.connect(
             "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
         ) as conn:
-            conn.execute("DROP DATABASE IF EXISTS campaigns_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE campaigns_bench")
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'campaigns_bench'"
+            ).fetchone()
+            if fresh or not exists:
+                conn.execute("DROP DATABASE IF EXISTS campaigns_bench WITH (FORCE)")
+                conn.execute("CREATE DATABASE campaigns_bench")
         url = "postgres://postgres@127.0.0.1:5432/campaigns_bench"
     else:
         raise SystemExit(f"unknown database {kind!r}")

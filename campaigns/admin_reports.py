@@ -422,7 +422,10 @@ class CampaignReportsAdminMixin:
             campaign=campaign, outcome=outcome
         )
         response = StreamingHttpResponse(
-            csv_stream(header, rows), content_type="text/csv; charset=utf-8"
+            csv_stream(
+                header, rows, text_columns=selectors.recipient_export_text_columns()
+            ),
+            content_type="text/csv; charset=utf-8",
         )
         name = f"campaign-{campaign.pk}-{outcome or 'all'}-recipients.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

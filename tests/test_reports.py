@@ -439,8 +439,10 @@ def test_export_lists_every_recipient_with_each_channel(marketer_client, finishe
     fell_back = by_phone[rows["sms_3055"].phone]
     assert fell_back["outcome"] == "Delivered by SMS fallback"
     assert (fell_back["viber code"], fell_back["sms code"]) == ("3055", "3000")
-    assert fell_back["sms updated"] == at(100).isoformat()
-    assert fell_back["delivered at"] == at(100).isoformat()
+    assert dt.datetime.fromisoformat(fell_back["sms updated"]) == at(100)
+    assert dt.datetime.fromisoformat(fell_back["delivered at"]) == at(100)
+    assert fell_back["read at"] == ""
+    assert dt.datetime.fromisoformat(by_phone[rows["read"].phone]["read at"]) == at(60)
     # Phone numbers are plain numbers, not formulas: left as they are.
     assert fell_back["phone"].startswith("+")
 
