@@ -806,8 +806,9 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["rebuild_from_callbacks"]
 
     def lookup_allowed(self, lookup, value, request=None):
-        # The report links each failure reason to its recipients.
-        if lookup == "failure_reason":
+        # The report links each failure reason and each period of its
+        # deliveries chart to the recipients behind them.
+        if lookup in ("failure_reason", "delivered_at__gte", "delivered_at__lt"):
             return True
         return super().lookup_allowed(lookup, value, request)
 

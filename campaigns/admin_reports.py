@@ -5,6 +5,7 @@ services/reports.py), so every page here costs the same number of queries
 whatever the campaign's size. Each figure links to the recipients behind it.
 """
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -198,6 +199,36 @@ def code_rows(campaign: Campaign, figures: dict) -> list[dict]:
     return rows
 
 
+def timeline_rows(campaign: Campaign, timeline: dict) -> list[dict]:
+    """The chart's numbers as table rows, each count linked to its recipients."""
+    size = timeline["bucket_seconds"]
+    rows = []
+    for epoch, viber, sms in timeline["buckets"]:
+        period = {
+            "delivered_at__gte": datetime.fromtimestamp(epoch, tz=UTC).isoformat(),
+            "delivered_at__lt": datetime.fromtimestamp(
+                epoch + size, tz=UTC
+            ).isoformat(),
+        }
+        by_channel = {
+            channel: recipients_url(campaign.pk, outcome__exact=outcome, **period)
+            for channel, outcome in (
+                ("viber", Recipient.Outcome.VIBER_DELIVERED),
+                ("sms", Recipient.Outcome.SMS_DELIVERED),
+            )
+        }
+        rows.append(
+            {
+                "start": timeline_clock(epoch, size),
+                "viber": viber,
+                "sms": sms,
+                "viber_url": by_channel["viber"],
+                "sms_url": by_channel["sms"],
+            }
+        )
+    return rows
+
+
 class CampaignReportsAdminMixin:
     """Report, comparison, export and resend for CampaignAdmin."""
 
@@ -363,10 +394,7 @@ class CampaignReportsAdminMixin:
                 (label, percent(figures["rates"][key]), how)
                 for key, label, how in RATES
             ],
-            "timeline_rows": [
-                (timeline_clock(epoch, figures["timeline"]["bucket_seconds"]), *counts)
-                for epoch, *counts in figures["timeline"]["buckets"]
-            ],
+            "timeline_rows": timeline_rows(campaign, figures["timeline"]),
             "outcome_chart": bar_chart(
                 chart_id="outcome-chart",
                 title="Recipients by outcome",

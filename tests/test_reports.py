@@ -397,6 +397,20 @@ def test_failure_reasons_and_status_codes_drill_down(marketer_client, finished):
     }
 
 
+def test_each_period_of_the_deliveries_chart_drills_down(marketer_client, finished):
+    campaign, rows = finished
+    page = marketer_client.get(report_url(campaign))
+    periods = {row["start"]: row for row in page.context["timeline_rows"]}
+    at_100 = periods["10:01:40"]
+    assert (at_100["viber"], at_100["sms"]) == (0, 1)
+    assert _listed_phones(marketer_client, at_100["sms_url"]) == {
+        rows["sms_3055"].phone
+    }
+    assert _listed_phones(marketer_client, periods["10:00:10"]["viber_url"]) == {
+        rows["read"].phone
+    }
+
+
 def test_recipient_page_opens_on_its_timeline_and_raw_callbacks(
     marketer_client, finished
 ):
