@@ -21,10 +21,12 @@ from .forms import (
     ContactForm,
     ImageAssetForm,
     TestSendForm,
+    ThrottledAdminAuthenticationForm,
 )
 from .models import (
     Audience,
     AudienceImport,
+    AuditEntry,
     CallbackEvent,
     CallbackRejection,
     Campaign,
@@ -421,11 +423,13 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Approval", {"fields": ["approval"]}),
         (
             "History",
             {
                 "classes": ["collapse"],
                 "fields": [
+                    "audit_trail_link",
                     "created_by",
                     "created_at",
                     "updated_at",
@@ -449,6 +453,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
             "sms_length",
             "audience_summary",
             "estimated_cost",
+            "approval",
+            "audit_trail_link",
             "created_by",
             "created_at",
             "updated_at",
@@ -463,6 +469,16 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # After the audiences are saved, so an audience change counts as an edit.
+        super().save_related(request, form, formsets, change)
+        services.campaign_saved(
+            campaign=form.instance,
+            actor=services.actor_from_request(request),
+            created=not change,
+            changed=list(form.changed_data),
+        )
 
     @admin.display(description="Image")
     def image_thumbnail(self, obj):
@@ -511,11 +527,41 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
     def has_launch_permission(self, request, obj=None):
         return request.user.has_perm("campaigns.launch_campaign")
 
+    def has_approve_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.approve_campaign")
+
+    @admin.display(description="Approval")
+    def approval(self, obj):
+        if obj.approved_at:
+            return f"Approved by {obj.approved_by} on {obj.approved_at:%Y-%m-%d %H:%M}."
+        if settings.FOUR_EYES_LAUNCH:
+            return (
+                "Not approved yet: someone other than its author, with the Approver "
+                "role, must approve it before it can start."
+            )
+        return "Not approved (approval is optional: FOUR_EYES_LAUNCH is off)."
+
+    @admin.display(description="Audit trail")
+    def audit_trail_link(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:campaigns_auditentry_changelist")
+        return format_html(
+            '<a href="{}?campaign__id__exact={}">Who did what to this campaign</a>',
+            url,
+            obj.pk,
+        )
+
+    @admin.action(description="Approve selected campaigns", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_approve, "approved")
+
     actions = [
         "launch_selected",
         "pause_selected",
         "resume_selected",
         "cancel_selected",
+        "approve_selected",
         "compare_selected",
         "resend_failed",
         "resend_failed_pending_by_sms",
@@ -525,7 +571,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         succeeded = 0
         for campaign in queryset:
             try:
-                service(campaign=campaign)
+                service(campaign=campaign, actor=services.actor_from_request(request))
                 succeeded += 1
             except services.DomainError as exc:
                 self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
@@ -591,7 +637,9 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         campaign = self._campaign_for_launching(request, campaign_id)
         if request.method == "POST":
             try:
-                result = sending.campaign_launch(campaign=campaign)
+                result = sending.campaign_launch(
+                    campaign=campaign, actor=services.actor_from_request(request)
+                )
             except services.DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -629,15 +677,25 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         "pause": (sending.campaign_pause, "paused"),
         "resume": (sending.campaign_resume, "resumed"),
         "cancel": (sending.campaign_cancel, "cancelled"),
+        "approve": (services.campaign_approve, "approved"),
     }
 
     def control_view(self, request, campaign_id, action):
-        campaign = self._campaign_for_launching(request, campaign_id)
+        allowed = (
+            self.has_approve_permission(request)
+            if action == "approve"
+            else self.has_launch_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        campaign = get_object_or_404(
+            Campaign.objects.select_related("image"), pk=campaign_id
+        )
         if request.method != "POST" or action not in self.CONTROL_ACTIONS:
             return HttpResponseRedirect(self._change_url(campaign))
         service, done = self.CONTROL_ACTIONS[action]
         try:
-            service(campaign=campaign)
+            service(campaign=campaign, actor=services.actor_from_request(request))
         except services.DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
@@ -650,7 +708,9 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 outcomes = sending.campaign_test_send(
-                    campaign=campaign, phones=form.cleaned_data["phones"]
+                    campaign=campaign,
+                    phones=form.cleaned_data["phones"],
+                    actor=services.actor_from_request(request),
                 )
             except services.DomainError as exc:
                 form.add_error("phones", str(exc))
@@ -689,6 +749,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "can_launch": self.has_launch_permission(request),
             "can_report": self.has_report_permission(request),
+            "can_approve": self.has_approve_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -968,3 +1029,42 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["phone", "text"]
     list_select_related = ["contact", "campaign"]
     show_full_result_count = False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail: visible, never editable, not even by a superuser."""
+
+    list_display = ["at", "username_or_system", "action", "campaign_link", "detail",
+                    "remote_addr"]  # fmt: skip
+    list_filter = ["action", "at"]
+    search_fields = ["username", "campaign_name", "detail", "remote_addr"]
+    date_hierarchy = "at"
+    list_select_related = ["campaign"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Who", ordering="username")
+    def username_or_system(self, obj):
+        return obj.username or "system"
+
+    @admin.display(description="Campaign", ordering="campaign_name")
+    def campaign_link(self, obj):
+        if obj.campaign_id is None:
+            return obj.campaign_name or "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:campaigns_campaign_change", args=[obj.campaign_id]),
+            obj.campaign_name,
+        )
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm

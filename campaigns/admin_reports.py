@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from . import selectors, services
 from .charts import bar_chart, timeline_chart, timeline_clock
 from .exports import csv_stream
-from .models import Campaign, Recipient
+from .models import AuditEntry, Campaign, Recipient
 from .telesign.codes import status_code_info
 
 COMPARE_MAX = 6
@@ -316,7 +316,7 @@ class CampaignReportsAdminMixin:
                     campaign=campaign,
                     include_pending=include_pending,
                     sms_only=sms_only,
-                    created_by=request.user,
+                    actor=services.actor_from_request(request),
                 )
             except services.DomainError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
@@ -448,6 +448,12 @@ class CampaignReportsAdminMixin:
             )
         header, rows = selectors.campaign_recipients_export(
             campaign=campaign, outcome=outcome
+        )
+        services.audit_record(
+            actor=services.actor_from_request(request),
+            action=AuditEntry.Action.EXPORTED,
+            campaign=campaign,
+            detail=f"Recipients CSV, {outcome or 'all outcomes'}.",
         )
         response = StreamingHttpResponse(
             csv_stream(

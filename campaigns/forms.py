@@ -4,11 +4,19 @@ from urllib.parse import urlparse
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 
 from .images import ImageRejected
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
 from .services import image_asset_fill_from_upload
+from .services.governance import (
+    client_address,
+    login_failure_record,
+    login_success_record,
+    login_wait_seconds,
+)
 from .sms import sms_segments
 
 
@@ -180,3 +188,26 @@ class TestSendForm(forms.Form):
     def clean_phones(self):
         raw = self.cleaned_data["phones"].replace(",", "\n").splitlines()
         return [line.strip() for line in raw if line.strip()]
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin login, refusing further attempts for a while after too many
+    failures for one username or from one address (password guessing)."""
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip()
+        address = client_address(self.request)
+        wait = login_wait_seconds(username=username, remote_addr=address)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            raise ValidationError(
+                f"Too many failed sign-ins. Try again in {minutes} minute(s).",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login_failure_record(username=username, remote_addr=address)
+            raise
+        login_success_record(username=username)
+        return cleaned

@@ -173,6 +173,8 @@ class ImageAsset(models.Model):
         """The absolute URL Telesign and Viber fetch the image from."""
         if self.external_url:
             return self.external_url
+        if settings.IMAGE_URLS_FROM_STORAGE:
+            return self.file.url
         path = reverse(
             "image_asset_public",
             kwargs={"public_id": self.public_id, "extension": self.extension},
@@ -277,6 +279,15 @@ class Campaign(models.Model):
         editable=False,
         help_text="Contacts found in more than one of the audiences, messaged once.",
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     follow_up_of = models.ForeignKey(
         "self",
         null=True,
@@ -293,6 +304,7 @@ class Campaign(models.Model):
         permissions = [
             ("launch_campaign", "Can launch, pause, resume, cancel and test-send"),
             ("view_campaign_report", "Can view campaign reports and export them"),
+            ("approve_campaign", "Can approve campaigns for launch"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -601,6 +613,91 @@ class EngineState(models.Model):
 
     def __str__(self):
         return f"Engine tick at {self.last_tick_at}"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which campaign, when, from where. Written by services,
+    never changed: the admin shows it read-only to everyone."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        APPROVED = "approved", "Approved"
+        APPROVAL_WITHDRAWN = "approval_withdrawn", "Approval withdrawn"
+        TEST_SENT = "test_sent", "Test-sent"
+        LAUNCHED = "launched", "Launched"
+        SCHEDULED = "scheduled", "Scheduled"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPORTED = "exported", "Exported"
+        FOLLOW_UP_CREATED = "follow_up_created", "Follow-up created"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text too, so the trail survives a deleted user or campaign.
+    username = models.CharField(
+        max_length=150, help_text="Empty when the system itself acted."
+    )
+    action = models.CharField(max_length=24, choices=Action.choices)
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    campaign_name = models.CharField(max_length=200, blank=True)
+    detail = models.TextField(blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit trail"
+        indexes = [models.Index(fields=["campaign", "at"])]
+
+    def __str__(self):
+        who = self.username or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.campaign_name}"
+
+
+class LoginFailure(models.Model):
+    """A failed admin login, kept for a while to slow down password guessing."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    username = models.CharField(max_length=150)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"]),
+            models.Index(fields=["remote_addr", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at} {self.username} from {self.remote_addr}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running task worker, seen at `last_seen_at` (see `run_worker`)."""
+
+    name = models.CharField(max_length=128, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self):
+        return self.name
 
 
 class InboundMessage(models.Model):

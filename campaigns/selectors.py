@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -578,3 +578,48 @@ def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[Timeli
         if at:
             steps.append(TimelineStep(at, text))
     return sorted(steps, key=lambda step: step.at)
+
+
+# --- Health ---------------------------------------------------------------------
+
+
+def system_health(*, now: datetime | None = None, check_workers: bool = True) -> dict:
+    """The database and the task workers, as a load balancer or a monitor
+    wants them: `ok` is False when either is down."""
+    from django.db import DatabaseError
+    from django.utils import timezone
+
+    from .models import EngineState, WorkerHeartbeat
+
+    now = now or timezone.now()
+    health: dict = {"ok": True, "database": {"ok": True}}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        health["ok"] = False
+        health["database"] = {"ok": False, "error": exc.__class__.__name__}
+        return health
+    if not check_workers:
+        return health
+    stale_after = settings.WORKER_HEARTBEAT_SECONDS * 3
+    newest = WorkerHeartbeat.objects.order_by("-last_seen_at").first()
+    live = WorkerHeartbeat.objects.filter(
+        last_seen_at__gte=now - timedelta(seconds=stale_after)
+    ).count()
+    tick = EngineState.objects.filter(pk=1).values_list("last_tick_at", flat=True)
+    last_tick = tick.first() if tick else None
+    health["workers"] = {
+        "ok": live > 0,
+        "live": live,
+        "last_heartbeat": newest.last_seen_at.isoformat() if newest else None,
+        "last_heartbeat_age_seconds": (
+            round((now - newest.last_seen_at).total_seconds(), 1) if newest else None
+        ),
+        "engine_tick_age_seconds": (
+            round((now - last_tick).total_seconds(), 1) if last_tick else None
+        ),
+    }
+    health["ok"] = live > 0
+    return health

@@ -1,9 +1,10 @@
 """Public, non-admin views."""
 
-from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponseNotModified, JsonResponse
 from django.views.decorators.http import require_safe
 
 from .models import ImageAsset
+from .selectors import system_health
 
 
 @require_safe
@@ -35,4 +36,17 @@ def image_asset_public(request, public_id, extension):
     response["ETag"] = etag
     response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_safe
+def health(request):
+    """200 when the database answers and a worker reported recently, else 503.
+
+    `?check=web` leaves the workers out: what a load balancer asks of a web
+    process, which is healthy even while workers restart.
+    """
+    report = system_health(check_workers=request.GET.get("check") != "web")
+    response = JsonResponse(report, status=200 if report["ok"] else 503)
+    response["Cache-Control"] = "no-store"
     return response

@@ -30,6 +30,27 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# HTTPS. Secure by default whenever DEBUG is off; each can be turned off from
+# the environment (the test suite does, as its client speaks plain http).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Behind a proxy or load balancer that terminates TLS: trust its
+# X-Forwarded-Proto header (only if the proxy always sets it), and count how
+# many proxies add to X-Forwarded-For, to know a client's address.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip(
     "/"
 )
@@ -40,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles, so `runserver` serves static files as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -49,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,8 +150,29 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
-MEDIA_URL = "media/"
+# WhiteNoise serves from here once `collectstatic` has run; until then it
+# stays empty (development serves from the apps' own folders).
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+MEDIA_URL = env.str("MEDIA_URL", default="media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Uploaded images live in any Django storage: the local disk by default, or,
+# for several web machines, a shared one (e.g. MEDIA_STORAGE_BACKEND=
+# storages.backends.s3.S3Storage with its options as JSON).
+STORAGES = {
+    "default": {
+        "BACKEND": env.str(
+            "MEDIA_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
+    # Compressed, content-hashed files that browsers may cache for ever
+    # (after `collectstatic`; before it, plain names).
+    "staticfiles": {"BACKEND": "campaigns.storage.StaticFilesStorage"},
+}
+# Viber fetches images from the app (`/images/<id>.jpg`) by default; with a
+# storage that has public URLs of its own (a CDN bucket), send those instead.
+IMAGE_URLS_FROM_STORAGE = env.bool("IMAGE_URLS_FROM_STORAGE", default=False)
 
 # Uploads: Django keeps small files in memory and larger ones on disk; the app
 # itself enforces the image and CSV caps below with messages a marketer reads.
@@ -172,14 +217,21 @@ TELESIGN_BASE_URL = env.str(
     "TELESIGN_BASE_URL", default="https://rest-ww.telesign.com"
 ).rstrip("/")
 
+# Logs: one line per event, as text (development) or JSON (production, for a
+# log collector); secrets are removed from both and from error reports.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "campaigns.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "campaigns.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -189,6 +241,8 @@ LOGGING = {
         "django.tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
     },
 }
+DEFAULT_EXCEPTION_REPORTER = "campaigns.logs.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "campaigns.logs.SecretsExceptionReporterFilter"
 
 # How requests are authenticated: "basic" (Telesign's default) or "digest"
 # (HMAC-SHA256 signing of each request).
@@ -216,6 +270,9 @@ SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
+# Each worker started with `run_worker` reports itself this often; /health/
+# counts a worker as live for three intervals.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 
 # Callbacks. Accepted API keys for callback signatures (several while a key is
 # rotated); defaults to TELESIGN_API_KEY.
@@ -262,3 +319,14 @@ ESTIMATED_FALLBACK_RATE = env.float("ESTIMATED_FALLBACK_RATE", default=0.3)
 # only when that takes less than REPORT_INLINE_MAX_SECONDS.
 REPORT_REFRESH_SECONDS = env.float("REPORT_REFRESH_SECONDS", default=5.0)
 REPORT_INLINE_MAX_SECONDS = env.float("REPORT_INLINE_MAX_SECONDS", default=0.15)
+
+# Governance. With FOUR_EYES_LAUNCH, a campaign starts only once someone other
+# than its author (with the Approver role) has approved it; any edit after
+# approval withdraws the approval.
+FOUR_EYES_LAUNCH = env.bool("FOUR_EYES_LAUNCH", default=False)
+# Failed admin logins: after LOGIN_FAILURES_PER_USER for one username (or
+# LOGIN_FAILURES_PER_ADDRESS from one address) within LOGIN_LOCKOUT_MINUTES,
+# further attempts are refused until the window has passed.
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)

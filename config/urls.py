@@ -24,6 +24,7 @@ urlpatterns = [
         name="telesign_callbacks",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]
 

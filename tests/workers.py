@@ -12,7 +12,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_subprocesses() -> str:
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
@@ -26,7 +26,7 @@ class Workers:
     def __init__(self, *, sandbox_url: str, **settings):
         self.env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_subprocesses(),
             "TELESIGN_SANDBOX_URL": sandbox_url,
             "TELESIGN_CUSTOMER_ID": "",
             "TELESIGN_API_KEY": "",

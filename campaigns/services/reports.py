@@ -12,6 +12,7 @@ from django.utils import timezone
 from ..models import (
     Audience,
     AudienceMember,
+    AuditEntry,
     CallbackEvent,
     Campaign,
     CampaignReport,
@@ -19,6 +20,7 @@ from ..models import (
 )
 from ..selectors import campaign_follow_up_recipients, campaign_report_figures
 from .errors import DomainError
+from .governance import Actor, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def campaign_follow_up_create(
     include_pending: bool = False,
     sms_only: bool = False,
     recipients: QuerySet | None = None,
-    created_by=None,
+    actor: Actor | None = None,
 ) -> Campaign:
     """A draft campaign with the same content, to the resendable recipients
     of `campaign` (or of the `recipients` given), in an audience of its own.
@@ -164,9 +166,22 @@ def campaign_follow_up_create(
             send_window_start=campaign.send_window_start,
             send_window_end=campaign.send_window_end,
             follow_up_of=campaign,
-            created_by=created_by,
+            created_by=actor.user if actor else None,
         )
         follow_up.audiences.add(audience)
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.FOLLOW_UP_CREATED,
+            campaign=campaign,
+            detail=f"Draft “{follow_up.name}” (#{follow_up.pk}) for {added} "
+            f"{what} recipient(s){how}.",
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.CREATED,
+            campaign=follow_up,
+            detail=f"Resend of “{campaign.name}” (#{campaign.pk}).",
+        )
     logger.info(
         "campaign %s: follow-up %s for %s recipients", campaign.pk, follow_up.pk, added
     )

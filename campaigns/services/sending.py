@@ -33,7 +33,14 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import CallbackEvent, Campaign, Contact, EngineState, Recipient
+from ..models import (
+    AuditEntry,
+    CallbackEvent,
+    Campaign,
+    Contact,
+    EngineState,
+    Recipient,
+)
 from ..phones import PhoneNumberError, phone_normalize
 from ..quiet_hours import phone_time_zone, send_window_opens_at
 from ..selectors import campaign_preview_contact, campaign_target_contacts
@@ -47,6 +54,7 @@ from ..telesign import (
     telesign_uses_sandbox,
 )
 from .errors import DomainError
+from .governance import Actor, audit_record, campaign_approval_problems
 from .reports import campaign_reports_refresh_due
 
 logger = logging.getLogger(__name__)
@@ -98,6 +106,7 @@ def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
             "or scheduled campaign can be launched."
         )
     problems += campaign_content_problems(campaign=campaign)
+    problems += campaign_approval_problems(campaign=campaign)
     if not campaign.audiences.exists():
         problems.append("Choose at least one audience.")
     elif not campaign_target_contacts(campaign=campaign).exists():
@@ -114,7 +123,9 @@ class LaunchResult:
     scheduled: bool
 
 
-def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> LaunchResult:
+def campaign_launch(
+    *, campaign: Campaign, now: datetime | None = None, actor: Actor | None = None
+) -> LaunchResult:
     """Launch now, or schedule if `scheduled_at` is in the future.
 
     Raises DomainError listing what is wrong. Launching twice creates nothing
@@ -134,9 +145,21 @@ def campaign_launch(*, campaign: Campaign, now: datetime | None = None) -> Launc
             campaign.status = Campaign.Status.SCHEDULED
             campaign.status_reason = ""
             campaign.save(update_fields=["status", "status_reason", "updated_at"])
+            audit_record(
+                actor=actor,
+                action=AuditEntry.Action.SCHEDULED,
+                campaign=campaign,
+                detail=f"Starts at {campaign.scheduled_at:%Y-%m-%d %H:%M %Z}.",
+            )
             transaction.on_commit(engine_tick_ensure)
             return LaunchResult(campaign, 0, 0, 0, scheduled=True)
         result = _campaign_start(campaign=campaign, now=now)
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.LAUNCHED,
+            campaign=campaign,
+            detail=f"{result.recipients} recipient(s), {result.suppressed} suppressed.",
+        )
     return result
 
 
@@ -255,7 +278,13 @@ def recipients_materialise(*, campaign: Campaign, now: datetime) -> dict[str, in
 
 
 def _campaign_transition(
-    *, campaign_id: int, allowed: tuple, to: str, reason: str = ""
+    *,
+    campaign_id: int,
+    allowed: tuple,
+    to: str,
+    reason: str = "",
+    actor: Actor | None = None,
+    action: str = "",
 ) -> Campaign:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
@@ -271,11 +300,16 @@ def _campaign_transition(
             campaign.completed_at = timezone.now()
             fields.append("completed_at")
         campaign.save(update_fields=fields)
+        if action:
+            audit_record(actor=actor, action=action, campaign=campaign, detail=reason)
     return campaign
 
 
 def campaign_pause(
-    *, campaign: Campaign, reason: str = "Paused by a user."
+    *,
+    campaign: Campaign,
+    reason: str = "Paused by a user.",
+    actor: Actor | None = None,
 ) -> Campaign:
     """Stop sending within seconds; claimed recipients go back to the queue."""
     return _campaign_transition(
@@ -283,25 +317,29 @@ def campaign_pause(
         allowed=(Campaign.Status.SENDING, Campaign.Status.SCHEDULED),
         to=Campaign.Status.PAUSED,
         reason=reason,
+        actor=actor,
+        action=AuditEntry.Action.PAUSED,
     )
 
 
-def campaign_resume(*, campaign: Campaign) -> Campaign:
+def campaign_resume(*, campaign: Campaign, actor: Actor | None = None) -> Campaign:
     """Continue from the recipient records: whoever is still queued is sent."""
     resumed = _campaign_transition(
         campaign_id=campaign.pk,
         allowed=(Campaign.Status.PAUSED,),
         to=Campaign.Status.SENDING,
+        actor=actor,
+        action=AuditEntry.Action.RESUMED,
     )
     if resumed.started_at is None:
         # Paused while scheduled: start properly (materialise) now.
         Campaign.objects.filter(pk=resumed.pk).update(status=Campaign.Status.DRAFT)
-        return campaign_launch(campaign=resumed).campaign
+        return campaign_launch(campaign=resumed, actor=actor).campaign
     transaction.on_commit(lambda: send_tasks_enqueue(campaign_id=resumed.pk))
     return resumed
 
 
-def campaign_cancel(*, campaign: Campaign) -> Campaign:
+def campaign_cancel(*, campaign: Campaign, actor: Actor | None = None) -> Campaign:
     """Stop for good; recipients not yet sent are marked as not sent."""
     with transaction.atomic():
         cancelled = _campaign_transition(
@@ -314,6 +352,8 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
             ),
             to=Campaign.Status.CANCELLED,
             reason="Cancelled by a user.",
+            actor=actor,
+            action=AuditEntry.Action.CANCELLED,
         )
         Recipient.objects.filter(
             campaign=cancelled, is_test=False, send_status__in=(RS.QUEUED, RS.CLAIMED)
@@ -666,6 +706,12 @@ def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) ->
     ).update(status=Campaign.Status.PAUSED, status_reason=reason[:500])
     if updated:
         logger.warning("campaign %s %s", campaign_id, reason)
+        audit_record(
+            actor=None,
+            action=AuditEntry.Action.PAUSED,
+            campaign=Campaign.objects.get(pk=campaign_id),
+            detail=reason,
+        )
     return bool(updated)
 
 
@@ -675,10 +721,17 @@ def campaign_pause_for_credentials(*, campaign_id: int, result: SendResult) -> N
         f"{result.description}). Check TELESIGN_CUSTOMER_ID and TELESIGN_API_KEY "
         "(and that the account has Viber and omnichannel enabled), then resume."
     )
-    Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
-        status=Campaign.Status.PAUSED, status_reason=reason[:500]
-    )
+    paused = Campaign.objects.filter(
+        pk=campaign_id, status=Campaign.Status.SENDING
+    ).update(status=Campaign.Status.PAUSED, status_reason=reason[:500])
     logger.error("campaign %s %s", campaign_id, reason)
+    if paused:
+        audit_record(
+            actor=None,
+            action=AuditEntry.Action.PAUSED,
+            campaign=Campaign.objects.get(pk=campaign_id),
+            detail=reason,
+        )
 
 
 def campaign_complete_if_done(*, campaign_id: int) -> bool:
@@ -1064,7 +1117,11 @@ MAX_TEST_NUMBERS = 5
 
 
 def campaign_test_send(
-    *, campaign: Campaign, phones: list[str], client: TelesignClient | None = None
+    *,
+    campaign: Campaign,
+    phones: list[str],
+    client: TelesignClient | None = None,
+    actor: Actor | None = None,
 ) -> list[TestSendResult]:
     """Send the campaign now to a few numbers, recorded as test sends.
 
@@ -1119,4 +1176,10 @@ def campaign_test_send(
             )
         )
         outcomes.append(TestSendResult(phone, result))
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.TEST_SENT,
+        campaign=campaign,
+        detail=", ".join(f"{o.phone}: {o.result.status}" for o in outcomes),
+    )
     return outcomes

@@ -1,0 +1,195 @@
+"""Who may do what: the audit trail, four-eyes approval, login throttling."""
+
+import ipaddress
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import AuditEntry, Campaign, LoginFailure
+from .errors import DomainError
+
+# Fields whose change alters what recipients get or who gets it.
+CAMPAIGN_CONTENT_FIELDS = {
+    "name",
+    "image",
+    "viber_template",
+    "fallback_time",
+    "sms_fallback_enabled",
+    "sms_only",
+    "sms_text",
+    "message_type",
+    "audiences",
+    "scheduled_at",
+    "max_send_rate",
+    "send_window_start",
+    "send_window_end",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (None: the system itself) behind an action, and their address."""
+
+    user: object | None = None
+    remote_addr: str | None = None
+
+    @property
+    def username(self) -> str:
+        return self.user.get_username() if self.user is not None else ""
+
+
+SYSTEM = Actor()
+
+
+def client_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+    proxies, the address the outermost trusted proxy saw."""
+    address = request.META.get("REMOTE_ADDR")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [
+            hop.strip()
+            for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if hop.strip()
+        ]
+        if len(hops) >= proxies:
+            address = hops[-proxies]
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+def actor_from_request(request) -> Actor:
+    user = getattr(request, "user", None)
+    return Actor(
+        user=user if user is not None and user.is_authenticated else None,
+        remote_addr=client_address(request),
+    )
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: str,
+    campaign: Campaign | None = None,
+    detail: str = "",
+) -> AuditEntry:
+    actor = actor or SYSTEM
+    return AuditEntry.objects.create(
+        user=actor.user,
+        username=actor.username,
+        action=action,
+        campaign=campaign,
+        campaign_name=campaign.name if campaign else "",
+        detail=detail,
+        remote_addr=actor.remote_addr,
+    )
+
+
+# --- Four-eyes approval ---------------------------------------------------------
+
+
+def campaign_approval_problems(*, campaign: Campaign) -> list[str]:
+    """Why `campaign` may not start yet under four-eyes launch (or nothing)."""
+    if settings.FOUR_EYES_LAUNCH and campaign.approved_at is None:
+        return [
+            "This campaign needs the approval of someone other than its author "
+            "before it can start."
+        ]
+    return []
+
+
+def campaign_approve(*, campaign: Campaign, actor: Actor) -> Campaign:
+    """Approve a draft or scheduled campaign; never by its own author."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status not in Campaign.EDITABLE_STATUSES:
+            raise DomainError(
+                f"“{campaign}” is {campaign.get_status_display().lower()}; only a "
+                "draft or scheduled campaign can be approved."
+            )
+        if actor.user is None:
+            raise DomainError("Only a signed-in person can approve a campaign.")
+        if campaign.created_by_id == actor.user.pk:
+            raise DomainError(
+                f"You created “{campaign}”; someone else must approve it."
+            )
+        if campaign.approved_at is not None:
+            raise DomainError(f"“{campaign}” is already approved.")
+        campaign.approved_by = actor.user
+        campaign.approved_at = timezone.now()
+        campaign.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        audit_record(actor=actor, action=AuditEntry.Action.APPROVED, campaign=campaign)
+    return campaign
+
+
+def campaign_saved(
+    *, campaign: Campaign, actor: Actor, created: bool, changed: list[str]
+) -> None:
+    """Record a creation or an edit; an edit of the content after approval
+    withdraws the approval (the approver approved what they saw)."""
+    if created:
+        audit_record(actor=actor, action=AuditEntry.Action.CREATED, campaign=campaign)
+        return
+    if not changed:
+        return
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EDITED,
+        campaign=campaign,
+        detail="Changed: " + ", ".join(sorted(changed)),
+    )
+    if campaign.approved_at is not None and CAMPAIGN_CONTENT_FIELDS & set(changed):
+        Campaign.objects.filter(pk=campaign.pk).update(
+            approved_by=None, approved_at=None
+        )
+        campaign.approved_by, campaign.approved_at = None, None
+        audit_record(
+            actor=actor,
+            action=AuditEntry.Action.APPROVAL_WITHDRAWN,
+            campaign=campaign,
+            detail="Edited after approval.",
+        )
+
+
+# --- Login throttling -------------------------------------------------------------
+
+
+def login_wait_seconds(*, username: str, remote_addr: str | None) -> int:
+    """0 if a login may be tried now, else how long until it may."""
+    window = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    since = timezone.now() - window
+    recent = LoginFailure.objects.filter(at__gte=since)
+    limits = [(Q(username=username.lower()), settings.LOGIN_FAILURES_PER_USER)]
+    if remote_addr:
+        limits.append((Q(remote_addr=remote_addr), settings.LOGIN_FAILURES_PER_ADDRESS))
+    wait = 0
+    for condition, limit in limits:
+        failures = list(
+            recent.filter(condition)
+            .order_by("-at")
+            .values_list("at", flat=True)[:limit]
+        )
+        if len(failures) >= limit:
+            # Locked until the oldest of the last `limit` failures leaves the window.
+            until = failures[-1] + window
+            wait = max(wait, math.ceil((until - timezone.now()).total_seconds()))
+    return wait
+
+
+def login_failure_record(*, username: str, remote_addr: str | None) -> None:
+    LoginFailure.objects.create(username=username.lower(), remote_addr=remote_addr)
+    # Keep the table small: nothing older than the window matters.
+    LoginFailure.objects.filter(
+        at__lt=timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    ).delete()
+
+
+def login_success_record(*, username: str) -> None:
+    LoginFailure.objects.filter(username=username.lower()).delete()
