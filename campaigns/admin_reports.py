@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from . import selectors, services
 from .charts import bar_chart, timeline_chart, timeline_clock
 from .exports import csv_stream
-from .models import AuditEntry, Campaign, Recipient
+from .models import AuditEntry, Campaign, Channel, Recipient
 from .telesign.codes import status_code_info
 
 COMPARE_MAX = 6
@@ -183,6 +183,7 @@ def code_rows(campaign: Campaign, figures: dict) -> list[dict]:
         rows.append(
             {
                 **row,
+                "channel_label": Channel(row["channel"]).label,
                 "description": row["description"] or known.description,
                 "kind": known.kind,
                 "url": attempts_url(
