@@ -352,22 +352,6 @@ class AudienceAdmin(admin.ModelAdmin):
 
 # --- Campaigns ----------------------------------------------------------------
 
-CAMPAIGN_CONTENT_FIELDS = [
-    "name",
-    "image",
-    "viber_template",
-    "fallback_time",
-    "sms_fallback_enabled",
-    "sms_only",
-    "sms_text",
-    "message_type",
-    "audiences",
-    "scheduled_at",
-    "max_send_rate",
-    "send_window_start",
-    "send_window_end",
-]
-
 
 @admin.register(Campaign)
 class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
@@ -462,7 +446,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
             "completed_at",
         ]
         if obj is not None and obj.is_content_locked:
-            readonly += CAMPAIGN_CONTENT_FIELDS
+            readonly += list(Campaign.CONTENT_FIELDS)
         return readonly
 
     def save_model(self, request, obj, form, change):

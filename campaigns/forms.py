@@ -120,21 +120,7 @@ class ContactForm(forms.ModelForm):
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "image",
-            "viber_template",
-            "fallback_time",
-            "sms_fallback_enabled",
-            "sms_only",
-            "sms_text",
-            "message_type",
-            "audiences",
-            "scheduled_at",
-            "max_send_rate",
-            "send_window_start",
-            "send_window_end",
-        ]
+        fields = list(Campaign.CONTENT_FIELDS)
         widgets = {
             "sms_text": forms.Textarea(
                 attrs={"rows": 4, "cols": 60, "data-sms-counter": "1"}

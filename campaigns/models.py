@@ -204,6 +204,23 @@ class Campaign(models.Model):
     FALLBACK_TIME_MAX = 3600
     # Statuses in which the message content may still change.
     EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    # What the marketer edits: the message, its audience and its timing. Locked
+    # once sending starts; changing any of it withdraws an approval.
+    CONTENT_FIELDS = (
+        "name",
+        "image",
+        "viber_template",
+        "fallback_time",
+        "sms_fallback_enabled",
+        "sms_only",
+        "sms_text",
+        "message_type",
+        "audiences",
+        "scheduled_at",
+        "max_send_rate",
+        "send_window_start",
+        "send_window_end",
+    )
 
     name = models.CharField(max_length=200)
     status = models.CharField(

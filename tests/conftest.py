@@ -15,11 +15,33 @@ def media_root(tmp_path, settings):
     return settings.MEDIA_ROOT
 
 
+def roles_ensure() -> None:
+    """The role groups as the latest role migration defines them.
+
+    Transactional tests empty every table afterwards, groups included, while
+    the permissions are recreated; later tests get the groups back from here.
+    """
+    from importlib import import_module
+
+    from django.contrib.auth.models import Permission
+
+    roles = import_module("campaigns.migrations.0012_roles_approver_viewer").ROLES
+    for name, codenames in roles.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            group.permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="campaigns", codename__in=list(codenames)
+                )
+            )
+
+
 @pytest.fixture
 def marketer(django_user_model):
     user = django_user_model.objects.create_user(
         username="mara", password="pw-for-tests-only", is_staff=True
     )
+    roles_ensure()
     user.groups.add(Group.objects.get(name="Marketer"))
     return user
 

@@ -21,3 +21,18 @@ def ledger(sandbox: TelesignSandbox, full: bool = False) -> dict:
     return requests.get(
         sandbox.url + "/sandbox/ledger" + ("?full=1" if full else ""), timeout=5
     ).json()
+
+
+def start_sandbox_calling_back(live_server_url: str, settings) -> TelesignSandbox:
+    """The sandbox with callbacks and image fetching, calling the live test
+    server back, and the app's settings pointed at both."""
+    settings.PUBLIC_BASE_URL = live_server_url
+    sandbox = start_sandbox(
+        callbacks_enabled=True,
+        fetch_images=True,
+        time_scale=0.001,
+        callback_url=live_server_url + "/api/telesign/callbacks/",
+    )
+    settings.TELESIGN_SANDBOX_URL = sandbox.url
+    settings.TELESIGN_CUSTOMER_ID = settings.TELESIGN_API_KEY = ""
+    return sandbox

@@ -20,8 +20,9 @@ from django.contrib.auth.models import Group
 
 from campaigns.models import Recipient
 
+from .conftest import roles_ensure
 from .factories import image_bytes
-from .sandbox_helpers import start_sandbox
+from .sandbox_helpers import start_sandbox_calling_back
 from .workers import ROOT, Workers, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -82,15 +83,7 @@ def browser_page():
 @pytest.fixture
 def running_app(live_server, settings, django_user_model):
     """The live server, the sandbox calling it back, and one task worker."""
-    settings.PUBLIC_BASE_URL = live_server.url
-    sandbox = start_sandbox(
-        callbacks_enabled=True,
-        fetch_images=True,
-        time_scale=0.001,
-        callback_url=live_server.url + "/api/telesign/callbacks/",
-    )
-    settings.TELESIGN_SANDBOX_URL = sandbox.url
-    settings.TELESIGN_CUSTOMER_ID = settings.TELESIGN_API_KEY = ""
+    sandbox = start_sandbox_calling_back(live_server.url, settings)
     workers = Workers(
         sandbox_url=sandbox.url,
         PUBLIC_BASE_URL=live_server.url,
@@ -101,6 +94,7 @@ def running_app(live_server, settings, django_user_model):
     user = django_user_model.objects.create_user(
         username="mara", password=PASSWORD, is_staff=True
     )
+    roles_ensure()
     user.groups.add(Group.objects.get(name="Marketer"))
     yield live_server.url
     workers.stop()

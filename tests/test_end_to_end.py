@@ -10,7 +10,7 @@ from campaigns.services import sending
 from campaigns.telesign import client_from_settings
 
 from .factories import make_audience, make_campaign, make_contact
-from .sandbox_helpers import ledger, start_sandbox
+from .sandbox_helpers import ledger, start_sandbox_calling_back
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,15 +31,7 @@ EXPECTED = {
 
 @pytest.fixture
 def app_and_sandbox(live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    sandbox = start_sandbox(
-        callbacks_enabled=True,
-        fetch_images=True,
-        time_scale=0.001,
-        callback_url=live_server.url + "/api/telesign/callbacks/",
-    )
-    settings.TELESIGN_SANDBOX_URL = sandbox.url
-    settings.TELESIGN_CUSTOMER_ID = settings.TELESIGN_API_KEY = ""
+    sandbox = start_sandbox_calling_back(live_server.url, settings)
     yield sandbox
     sandbox.stop()
 

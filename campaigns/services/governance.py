@@ -13,23 +13,6 @@ from django.utils import timezone
 from ..models import AuditEntry, Campaign, LoginFailure
 from .errors import DomainError
 
-# Fields whose change alters what recipients get or who gets it.
-CAMPAIGN_CONTENT_FIELDS = {
-    "name",
-    "image",
-    "viber_template",
-    "fallback_time",
-    "sms_fallback_enabled",
-    "sms_only",
-    "sms_text",
-    "message_type",
-    "audiences",
-    "scheduled_at",
-    "max_send_rate",
-    "send_window_start",
-    "send_window_end",
-}
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -145,7 +128,7 @@ def campaign_saved(
         campaign=campaign,
         detail="Changed: " + ", ".join(sorted(changed)),
     )
-    if campaign.approved_at is not None and CAMPAIGN_CONTENT_FIELDS & set(changed):
+    if campaign.approved_at is not None and set(Campaign.CONTENT_FIELDS) & set(changed):
         Campaign.objects.filter(pk=campaign.pk).update(
             approved_by=None, approved_at=None
         )

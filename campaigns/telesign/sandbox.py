@@ -587,19 +587,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
         callback_url = payload.get("callback_url") or config.callback_url
         digit = int(checked["phone"][-1])
         legs = {"viber": _Leg("viber"), "sms": _Leg("sms")}
+
+        def schedule(start, delay, viber_code, sms_code):
+            callback = _callback_payload(
+                reference_id=reference_id,
+                external_id=checked["external_id"],
+                legs=legs,
+                viber_code=viber_code,
+                sms_code=sms_code,
+                at=start + timedelta(seconds=delay),
+            )
+            state.schedule(delay * config.time_scale, callback, callback_url)
+
         if "viber" not in names:
             if names == ["sms"] and config.callbacks_enabled:
                 start = datetime.now(UTC)
                 for delay, sms_code in _sms_only_plan(digit):
-                    callback = _callback_payload(
-                        reference_id=reference_id,
-                        external_id=checked["external_id"],
-                        legs=legs,
-                        viber_code=None,
-                        sms_code=sms_code,
-                        at=start + timedelta(seconds=delay),
-                    )
-                    state.schedule(delay * config.time_scale, callback, callback_url)
+                    schedule(start, delay, None, sms_code)
             return
         fallback_time = next(
             (
@@ -618,16 +622,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             for delay, viber_code, sms_code, _dup in _plan(
                 digit, has_sms=has_sms, image_ok=image_ok, fallback_time=fallback_time
             ):
-                scaled = delay * config.time_scale
-                callback = _callback_payload(
-                    reference_id=reference_id,
-                    external_id=checked["external_id"],
-                    legs=legs,
-                    viber_code=viber_code,
-                    sms_code=sms_code,
-                    at=start + timedelta(seconds=delay),
-                )
-                state.schedule(scaled, callback, callback_url)
+                schedule(start, delay, viber_code, sms_code)
 
         if config.callbacks_enabled:
             threading.Thread(target=plan, daemon=True).start()
