@@ -220,6 +220,7 @@ TELESIGN_BASE_URL = env.str(
 # Logs: one line per event, as text (development) or JSON (production, for a
 # log collector); secrets are removed from both and from error reports.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+TASKS_LOG_LEVEL = env.str("TASKS_LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -238,7 +239,7 @@ LOGGING = {
         # One handler for Django's own messages (its default adds a second in
         # DEBUG), and no line per task run: the engine logs its own summaries.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
+        "django.tasks": {"level": TASKS_LOG_LEVEL},
     },
 }
 DEFAULT_EXCEPTION_REPORTER = "campaigns.logs.RedactingExceptionReporter"

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         commands = {
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [*manage, "run_worker"],
+            "worker": [*manage, "run_worker", "--no-reload"],
         }
         if telesign_uses_sandbox():
             sandbox_port = urlparse(settings.TELESIGN_SANDBOX_URL).port or 8025

@@ -1,29 +1,37 @@
 """A task worker that reports itself: Django's `db_worker` plus a heartbeat."""
 
+import logging
 import os
 import socket
 import threading
 
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from django_tasks_db.compat import TASKS_LOGGER
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from campaigns.services.operations import worker_heartbeat_beat, worker_heartbeat_stop
 
 
-class Command(BaseCommand):
+class Command(DbWorkerCommand):
     help = (
-        "Run a task worker (db_worker on every queue) that reports a heartbeat "
-        "for /health/ and keeps the engine's periodic tick going."
+        "Run a task worker (db_worker's options; every queue by default) that "
+        "reports a heartbeat for /health/ and keeps the engine's tick going."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--queue-name", default="*")
-        parser.add_argument("--reload", action="store_true", help="development only")
+        super().add_arguments(parser)
+        parser.set_defaults(queue_name="*")
 
-    def handle(self, *args, queue_name, reload, **options):
+    def configure_logging(self, verbosity: int) -> None:
+        super().configure_logging(verbosity)
+        # db_worker logs a line per task run at INFO; the engine logs its own
+        # summaries, so keep TASKS_LOG_LEVEL unless asked for more.
+        if verbosity <= 1:
+            logging.getLogger(TASKS_LOGGER).setLevel(settings.TASKS_LOG_LEVEL)
+
+    def handle(self, *args, **options):
         hostname = socket.gethostname()
         pid = os.getpid()
         name = f"{hostname}:{pid}"
@@ -37,7 +45,7 @@ class Command(BaseCommand):
                         name=name, hostname=hostname, pid=pid, started_at=started_at
                     )
                 except Exception:
-                    self.stderr.write("heartbeat failed; retrying")
+                    logging.getLogger(__name__).exception("heartbeat failed")
                 finally:
                     close_old_connections()
                 if stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
@@ -47,13 +55,7 @@ class Command(BaseCommand):
         thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
         thread.start()
         try:
-            call_command(
-                "db_worker",
-                queue_name=queue_name,
-                reload=reload,
-                stdout=self.stdout,
-                stderr=self.stderr,
-            )
+            super().handle(*args, **options)
         finally:
             stop.set()
             thread.join(timeout=5)
