@@ -621,5 +621,18 @@ def system_health(*, now: datetime | None = None, check_workers: bool = True) ->
             round((now - last_tick).total_seconds(), 1) if last_tick else None
         ),
     }
+    from .models import CallbackEvent
+
+    waiting = CallbackEvent.objects.filter(
+        processing=CallbackEvent.Processing.RECEIVED
+    ).aggregate(count=Count("id"), oldest=Min("received_at"))
+    health["callbacks_waiting"] = {
+        "count": waiting["count"],
+        "oldest_age_seconds": (
+            round((now - waiting["oldest"]).total_seconds(), 1)
+            if waiting["oldest"]
+            else None
+        ),
+    }
     health["ok"] = live > 0
     return health

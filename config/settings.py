@@ -287,6 +287,21 @@ TELESIGN_CALLBACKS_ALLOW_UNSIGNED = env.bool(
     "TELESIGN_CALLBACKS_ALLOW_UNSIGNED", default=False
 )
 CALLBACK_MAX_BODY_BYTES = 64 * 1024
+# How callbacks are applied: "inline" in the request (state is current as soon
+# as Telesign has its answer), or "deferred": the request only stores the
+# event (one INSERT, answered 202) and workers apply stored events in batches
+# within about a second, for high callback volumes (see BENCHMARKS.md).
+# Deferred on PostgreSQL, inline on the embedded SQLite.
+CALLBACK_APPLY = env.str(
+    "CALLBACK_APPLY",
+    default="inline"
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    else "deferred",
+)
+if CALLBACK_APPLY not in ("inline", "deferred"):
+    raise ImproperlyConfigured("CALLBACK_APPLY must be inline or deferred.")
+# Deferred: how long an idle worker waits before looking for new callbacks.
+CALLBACK_APPLY_INTERVAL = env.float("CALLBACK_APPLY_INTERVAL", default=0.5)
 # Replies that opt a contact out or back in (whole reply, any case).
 OPT_OUT_KEYWORDS = env.list(
     "OPT_OUT_KEYWORDS",

@@ -186,6 +186,11 @@ def test_health_is_200_with_a_recent_heartbeat_and_503_once_it_is_stale(client):
     answer = client.get(reverse("health"))
     assert answer.status_code == 200
     assert answer.json()["workers"]["live"] == 1
+    # Callbacks stored for the workers to apply (deferred mode) are visible.
+    assert answer.json()["callbacks_waiting"] == {
+        "count": 0,
+        "oldest_age_seconds": None,
+    }
     WorkerHeartbeat.objects.update(
         last_seen_at=timezone.now() - dt.timedelta(minutes=5)
     )

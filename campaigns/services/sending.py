@@ -1069,6 +1069,12 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
                 restarted += 1
         elif campaign_complete_if_done(campaign_id=campaign.pk):
             completed += 1
+    if settings.CALLBACK_APPLY == "deferred":
+        # Workers started with run_worker apply callbacks continuously; this
+        # keeps them applied whatever runs the workers.
+        from .callbacks import callbacks_apply_pending
+
+        callbacks_apply_pending(max_seconds=2.0)
     reports = campaign_reports_refresh_due(now=now)
     return {
         "started": started,

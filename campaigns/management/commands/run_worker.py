@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from campaigns.services.callbacks import callbacks_apply_pending
 from campaigns.services.operations import worker_heartbeat_beat, worker_heartbeat_stop
 
 
@@ -52,11 +53,32 @@ class Command(DbWorkerCommand):
                     connection.close()
                     return
 
-        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
-        thread.start()
+        def apply_callbacks():
+            # With CALLBACK_APPLY=deferred, stored callbacks are applied here,
+            # in batches, within about a second of arriving.
+            while not stop.is_set():
+                try:
+                    applied = callbacks_apply_pending(max_seconds=5.0)
+                except Exception:
+                    logging.getLogger(__name__).exception("applying callbacks failed")
+                    applied = 0
+                finally:
+                    close_old_connections()
+                if not applied and stop.wait(settings.CALLBACK_APPLY_INTERVAL):
+                    break
+            connection.close()
+
+        threads = [threading.Thread(target=beat, name="heartbeat", daemon=True)]
+        if settings.CALLBACK_APPLY == "deferred":
+            threads.append(
+                threading.Thread(target=apply_callbacks, name="callbacks", daemon=True)
+            )
+        for thread in threads:
+            thread.start()
         try:
             super().handle(*args, **options)
         finally:
             stop.set()
-            thread.join(timeout=5)
+            for thread in threads:
+                thread.join(timeout=10)
             worker_heartbeat_stop(name=name)

@@ -1,0 +1,218 @@
+"""CALLBACK_APPLY=deferred: the request stores the event (one INSERT) and
+workers apply stored events in batches — to the same final state as applying
+each at once, whatever the order, duplication or batch boundaries."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from campaigns.models import CallbackEvent, ChannelAttempt, Recipient
+from campaigns.services import callbacks
+
+from .callback_helpers import delivery, post_callback
+from .factories import make_campaign, make_contact
+from .test_callbacks import (
+    _counter,
+    fallback_sequence,
+    final_state,
+    make_recipient,
+    read_sequence,
+    viber_reply,
+)
+from .workers import database_url_for_subprocesses
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "telesign"
+
+
+@pytest.fixture(autouse=True)
+def deferred(settings):
+    settings.CALLBACK_APPLY = "deferred"
+
+
+def store(payload) -> tuple[int, dict]:
+    return callbacks.callback_store(
+        method="POST", headers={}, body=json.dumps(payload).encode(), signature="valid"
+    )
+
+
+def test_the_request_only_stores_and_the_batch_applies_the_seed_callback(client):
+    seed = json.loads((FIXTURES / "seed_callback.json").read_text())
+    recipient = make_recipient(reference_id=seed["reference_id"])
+    answer = post_callback(client, seed)
+    assert answer.status_code == 202
+    assert answer.json() == {"stored": True, "applied": False}
+    event = CallbackEvent.objects.get()
+    assert event.processing == CallbackEvent.Processing.RECEIVED
+    assert event.reference_id == seed["reference_id"]
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.PENDING  # not applied yet
+
+    assert callbacks.callbacks_apply_pending() == 1
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.SMS_DELIVERED
+    codes = dict(recipient.attempts.values_list("channel", "status_code"))
+    assert codes == {"viber": 3056, "sms": 3000}
+    event.refresh_from_db()
+    assert event.processing == CallbackEvent.Processing.APPLIED
+    assert event.recipient == recipient
+
+
+def test_unknown_references_are_kept_as_orphans_by_the_batch(client):
+    answer = post_callback(client, delivery("F" * 32, code=3000))
+    assert answer.status_code == 202
+    assert answer.json() == {"stored": True, "applied": False}
+    callbacks.callbacks_apply_pending()
+    assert CallbackEvent.objects.get().processing == CallbackEvent.Processing.ORPHAN
+
+
+def test_bad_input_is_answered_at_once_and_kept_as_failed(client):
+    not_json = post_callback(client, b"{not json")
+    assert not_json.status_code == 400
+    assert "not valid JSON" in not_json.json()["error"]
+    wrong = post_callback(client, {"reference_id": 5, "status": "x"})
+    assert wrong.status_code == 400
+    assert wrong.json()["fields"]
+    assert set(CallbackEvent.objects.values_list("processing", flat=True)) == {
+        CallbackEvent.Processing.FAILED
+    }
+    assert callbacks.callbacks_apply_pending() == 0
+
+
+def test_a_stop_reply_is_applied_by_the_batch(client):
+    contact = make_contact("+447911123456")
+    assert post_callback(client, viber_reply("447911123456", "Stop")).status_code == 202
+    callbacks.callbacks_apply_pending()
+    contact.refresh_from_db()
+    assert contact.opted_out_at is not None
+
+
+@pytest.mark.parametrize("sequence", [fallback_sequence, read_sequence])
+@given(data=st.data())
+@hsettings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_batches_give_the_same_final_state_as_applying_at_once(sequence, data):
+    campaign = make_campaign()
+    expected_recipient = make_recipient(
+        campaign=campaign, reference_id=f"{next(_counter):032X}"
+    )
+    for payload in sequence(expected_recipient.reference_id):
+        callbacks.delivery_report_apply(
+            event=CallbackEvent.objects.create(
+                method="POST", raw_body=b"", signature="valid"
+            ),
+            report=callbacks.parse_callback(payload),
+        )
+    expected = final_state(expected_recipient)
+
+    recipient = make_recipient(campaign=campaign, reference_id=f"{next(_counter):032X}")
+    payloads = sequence(recipient.reference_id)
+    shuffled = data.draw(
+        st.permutations(
+            payloads + data.draw(st.lists(st.sampled_from(payloads), max_size=4))
+        )
+    )
+    for payload in shuffled:
+        store(payload)
+    # Any batch size: all in one batch, or split across several.
+    size = data.draw(st.integers(min_value=1, max_value=len(shuffled)))
+    while callbacks.callback_events_apply_batch(limit=size):
+        pass
+    assert final_state(recipient) == expected
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size():
+    campaign = make_campaign()
+
+    def batch_of(count: int) -> int:
+        for _ in range(count):
+            recipient = make_recipient(
+                campaign=campaign, reference_id=f"{next(_counter):032X}"
+            )
+            for payload in fallback_sequence(recipient.reference_id):
+                store(payload)
+        with CaptureQueriesContext(connection) as queries:
+            assert callbacks.callback_events_apply_batch(limit=1000) == count * 2
+        return len(queries)
+
+    assert batch_of(5) == batch_of(40)
+    assert (
+        Recipient.objects.filter(outcome=Recipient.Outcome.SMS_DELIVERED).count() == 45
+    )
+
+
+def test_one_broken_event_does_not_hold_up_the_batch(monkeypatch):
+    good = make_recipient(reference_id=f"{next(_counter):032X}")
+    bad = make_recipient(reference_id=f"{next(_counter):032X}")
+    for recipient in (good, bad):
+        store(delivery(recipient.reference_id, code=3000, channels=[
+            ("viber", 3000, "V" + recipient.reference_id, "2026-11-28 10:00:00.000")
+        ]))  # fmt: skip
+    merge = callbacks.report_merge
+
+    def failing_for_bad(*, recipient, attempts, report):
+        if report.reference_id == bad.reference_id:
+            raise RuntimeError("cannot merge this one")
+        return merge(recipient=recipient, attempts=attempts, report=report)
+
+    monkeypatch.setattr(callbacks, "report_merge", failing_for_bad)
+    assert callbacks.callback_events_apply_batch() == 2
+    states = dict(CallbackEvent.objects.values_list("reference_id", "processing"))
+    assert states == {good.reference_id: "applied", bad.reference_id: "failed"}
+    good.refresh_from_db()
+    assert good.outcome == Recipient.Outcome.VIBER_DELIVERED
+    assert (
+        "cannot merge this one"
+        in CallbackEvent.objects.get(reference_id=bad.reference_id).error
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_run_worker_applies_stored_callbacks_within_seconds(client):
+    recipient = make_recipient(reference_id=f"{next(_counter):032X}")
+    post_callback(
+        client,
+        delivery(recipient.reference_id, code=3000, channels=[
+            ("viber", 3000, "V" + recipient.reference_id, "2026-11-28 10:00:00.000")
+        ]),
+    )  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocesses(),
+        "CALLBACK_APPLY": "deferred",
+        "CALLBACK_APPLY_INTERVAL": "0.2",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not Recipient.objects.filter(
+            pk=recipient.pk, outcome=Recipient.Outcome.VIBER_DELIVERED
+        ).exists():
+            assert time.monotonic() < deadline, "the worker did not apply it"
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert ChannelAttempt.objects.get(recipient=recipient).status_code == 3000
