@@ -271,6 +271,10 @@ SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
+# Launching a large audience on PostgreSQL: recipients are created by this many
+# connections at once (about the database server's cores), from this size on.
+LAUNCH_PARALLELISM = env.int("LAUNCH_PARALLELISM", default=2)
+LAUNCH_PARALLEL_MIN_CONTACTS = env.int("LAUNCH_PARALLEL_MIN_CONTACTS", default=100_000)
 # Each worker started with `run_worker` reports itself this often; /health/
 # counts a worker as live for three intervals.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)

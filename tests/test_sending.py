@@ -68,6 +68,34 @@ def test_launch_materialises_once_per_contact_with_suppressions():
         assert recipient.phone == recipient.contact.phone
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_large_launch_is_materialised_by_parallel_connections_exactly_once(
+    settings,
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has a single writer (CI runs it there)")
+    settings.LAUNCH_PARALLEL_MIN_CONTACTS = 1
+    settings.LAUNCH_PARALLELISM = 3
+    contacts = [make_contact(f"+4479112{i:05d}") for i in range(40)] + [
+        make_contact(f"+4479113{i:05d}", opted_out_at=timezone.now()) for i in range(10)
+    ]
+    first = make_audience(contacts=contacts[:40])
+    second = make_audience(contacts=contacts[30:])  # 10 shared, 10 opted out
+    campaign = make_campaign([first, second])
+    ranges = sending._materialise_ranges(campaign=campaign)
+    assert len(ranges) == 3
+    assert (ranges[0][0], ranges[-1][1]) == (contacts[0].pk, contacts[-1].pk)
+
+    result = sending.campaign_launch(campaign=campaign)
+
+    assert (result.recipients, result.suppressed, result.duplicates) == (50, 10, 10)
+    rows = Recipient.objects.filter(campaign=campaign)
+    assert rows.values("contact").distinct().count() == 50
+    # Materialising again (a relaunch after a crash) adds nothing.
+    counts = sending.recipients_materialise(campaign=campaign, now=timezone.now())
+    assert counts["recipients"] == 50
+
+
 def test_launching_twice_creates_nothing_twice():
     campaign = make_campaign([audience_of(3)])
     sending.campaign_launch(campaign=campaign)
