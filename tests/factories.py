@@ -46,3 +46,18 @@ def make_campaign(audiences=(), **fields) -> Campaign:
     campaign = Campaign.objects.create(**defaults)
     campaign.audiences.add(*audiences)
     return campaign
+
+
+def campaign_form_data(image_id: int, **changes) -> dict:
+    """What the campaign editor posts, with a valid default for each field."""
+    return {
+        "name": "New campaign",
+        "image": image_id,
+        "viber_template": "image",
+        "fallback_time": 600,
+        "sms_fallback_enabled": "on",
+        "sms_text": "Hi",
+        "message_type": "MKT",
+        "max_send_rate": 20,
+        **changes,
+    }

@@ -16,7 +16,13 @@ from campaigns.models import (
     Recipient,
 )
 
-from .factories import image_bytes, make_audience, make_campaign, make_contact
+from .factories import (
+    campaign_form_data,
+    image_bytes,
+    make_audience,
+    make_campaign,
+    make_contact,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -184,18 +190,7 @@ def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):
 
 
 def campaign_form(records, **changes) -> dict:
-    """What the campaign editor posts, with a valid default for each field."""
-    return {
-        "name": "New campaign",
-        "image": records["imageasset"].pk,
-        "viber_template": "image",
-        "fallback_time": 600,
-        "sms_fallback_enabled": "on",
-        "sms_text": "Hi",
-        "message_type": "MKT",
-        "max_send_rate": 20,
-        **changes,
-    }
+    return campaign_form_data(records["imageasset"].pk, **changes)
 
 
 @pytest.mark.parametrize(

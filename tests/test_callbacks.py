@@ -396,6 +396,34 @@ def final_state(recipient):
 _counter = itertools.count()
 
 
+def apply_at_once(payload) -> None:
+    callbacks.delivery_report_apply(
+        event=CallbackEvent.objects.create(
+            method="POST", raw_body=b"", signature="valid"
+        ),
+        report=callbacks.parse_callback(payload),
+    )
+
+
+def in_order_and_shuffled(sequence, data):
+    """The final state of a recipient given `sequence` in Telesign's order, and
+    a second recipient with the same reports shuffled and partly duplicated."""
+    campaign = make_campaign()
+    expected_recipient = make_recipient(
+        campaign=campaign, reference_id=f"{next(_counter):032X}"
+    )
+    for payload in sequence(expected_recipient.reference_id):
+        apply_at_once(payload)
+    recipient = make_recipient(campaign=campaign, reference_id=f"{next(_counter):032X}")
+    payloads = sequence(recipient.reference_id)
+    shuffled = data.draw(
+        st.permutations(
+            payloads + data.draw(st.lists(st.sampled_from(payloads), max_size=4))
+        )
+    )
+    return final_state(expected_recipient), recipient, shuffled
+
+
 @pytest.mark.parametrize("sequence", [fallback_sequence, read_sequence])
 @given(data=st.data())
 @hsettings(
@@ -404,33 +432,9 @@ _counter = itertools.count()
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_any_order_and_duplication_gives_the_same_final_state(sequence, data):
-    campaign = make_campaign()
-    expected_recipient = make_recipient(
-        campaign=campaign, reference_id=f"{next(_counter):032X}"
-    )
-    for payload in sequence(expected_recipient.reference_id):
-        callbacks.delivery_report_apply(
-            event=CallbackEvent.objects.create(
-                method="POST", raw_body=b"", signature="valid"
-            ),
-            report=callbacks.parse_callback(payload),
-        )
-    expected = final_state(expected_recipient)
-
-    recipient = make_recipient(campaign=campaign, reference_id=f"{next(_counter):032X}")
-    payloads = sequence(recipient.reference_id)
-    shuffled = data.draw(
-        st.permutations(
-            payloads + data.draw(st.lists(st.sampled_from(payloads), max_size=4))
-        )
-    )
+    expected, recipient, shuffled = in_order_and_shuffled(sequence, data)
     for payload in shuffled:
-        callbacks.delivery_report_apply(
-            event=CallbackEvent.objects.create(
-                method="POST", raw_body=b"", signature="valid"
-            ),
-            report=callbacks.parse_callback(payload),
-        )
+        apply_at_once(payload)
     assert final_state(recipient) == expected
 
 

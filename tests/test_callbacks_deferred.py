@@ -3,9 +3,6 @@ workers apply stored events in batches — to the same final state as applying
 each at once, whatever the order, duplication or batch boundaries."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,11 +22,12 @@ from .test_callbacks import (
     _counter,
     fallback_sequence,
     final_state,
+    in_order_and_shuffled,
     make_recipient,
     read_sequence,
     viber_reply,
 )
-from .workers import database_url_for_subprocesses
+from .workers import start_run_worker
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,26 +104,7 @@ def test_a_stop_reply_is_applied_by_the_batch(client):
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 def test_batches_give_the_same_final_state_as_applying_at_once(sequence, data):
-    campaign = make_campaign()
-    expected_recipient = make_recipient(
-        campaign=campaign, reference_id=f"{next(_counter):032X}"
-    )
-    for payload in sequence(expected_recipient.reference_id):
-        callbacks.delivery_report_apply(
-            event=CallbackEvent.objects.create(
-                method="POST", raw_body=b"", signature="valid"
-            ),
-            report=callbacks.parse_callback(payload),
-        )
-    expected = final_state(expected_recipient)
-
-    recipient = make_recipient(campaign=campaign, reference_id=f"{next(_counter):032X}")
-    payloads = sequence(recipient.reference_id)
-    shuffled = data.draw(
-        st.permutations(
-            payloads + data.draw(st.lists(st.sampled_from(payloads), max_size=4))
-        )
-    )
+    expected, recipient, shuffled = in_order_and_shuffled(sequence, data)
     for payload in shuffled:
         store(payload)
     # Any batch size: all in one batch, or split across several.
@@ -191,20 +170,7 @@ def test_run_worker_applies_stored_callbacks_within_seconds(client):
             ("viber", 3000, "V" + recipient.reference_id, "2026-11-28 10:00:00.000")
         ]),
     )  # fmt: skip
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocesses(),
-        "CALLBACK_APPLY": "deferred",
-        "CALLBACK_APPLY_INTERVAL": "0.2",
-        "LOG_LEVEL": "WARNING",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "run_worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_run_worker(CALLBACK_APPLY="deferred", CALLBACK_APPLY_INTERVAL="0.2")
     try:
         deadline = time.monotonic() + 30
         while not Recipient.objects.filter(

@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from campaigns.models import AuditEntry, Campaign, LoginFailure
 
-from .factories import make_audience, make_campaign, make_contact
+from .factories import (
+    campaign_form_data,
+    make_audience,
+    make_campaign,
+    make_contact,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,17 +124,12 @@ def test_four_eyes_launch_waits_for_approval_and_an_edit_withdraws_it(
 
     approver.post(url("control", draft.pk, "approve"))
     # The author edits the text after approval: the approval no longer holds.
-    form = {
-        "name": draft.name,
-        "image": draft.image_id,
-        "viber_template": "image",
-        "fallback_time": 600,
-        "sms_fallback_enabled": "on",
-        "sms_text": "A different text",
-        "message_type": "MKT",
-        "max_send_rate": 20,
-        "audiences": [a.pk for a in draft.audiences.all()],
-    }
+    form = campaign_form_data(
+        draft.image_id,
+        name=draft.name,
+        sms_text="A different text",
+        audiences=[a.pk for a in draft.audiences.all()],
+    )
     assert author.post(url("change", draft.pk), form).status_code == 302
     draft.refresh_from_db()
     assert draft.approved_at is None and draft.sms_text == "A different text"
@@ -144,19 +144,7 @@ def test_four_eyes_launch_waits_for_approval_and_an_edit_withdraws_it(
 def test_the_audit_trail_records_who_did_what_from_where(team, draft, sandbox):
     author_user, author = team["author"]
     _, approver = team["approver"]
-    author.post(
-        url("add"),
-        {
-            "name": "Audited",
-            "image": draft.image_id,
-            "viber_template": "image",
-            "fallback_time": 600,
-            "sms_fallback_enabled": "on",
-            "sms_text": "Hi",
-            "message_type": "MKT",
-            "max_send_rate": 20,
-        },
-    )
+    author.post(url("add"), campaign_form_data(draft.image_id, name="Audited"))
     approver.post(url("control", draft.pk, "approve"), REMOTE_ADDR="203.0.113.9")
     author.post(url("test_send", draft.pk), {"phones": "07911 123001"})
     author.post(url("launch", draft.pk))

@@ -23,7 +23,7 @@ from campaigns.logs import JsonFormatter, RedactingFormatter, redact
 from campaigns.models import WorkerHeartbeat
 from campaigns.services.operations import worker_heartbeat_beat
 
-from .workers import database_url_for_subprocesses
+from .workers import start_run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "cHJvZHVjdGlvbi1rZXktdGhhdC1tdXN0LW5ldmVyLWxlYWs="
@@ -202,19 +202,7 @@ def test_health_is_200_with_a_recent_heartbeat_and_503_once_it_is_stale(client):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_run_worker_reports_a_heartbeat_and_withdraws_it_on_stop(client):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocesses(),
-        "WORKER_HEARTBEAT_SECONDS": "0.5",
-        "LOG_LEVEL": "WARNING",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "run_worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_run_worker(WORKER_HEARTBEAT_SECONDS="0.5")
     try:
         deadline = time.monotonic() + 30
         while not WorkerHeartbeat.objects.filter(pid=worker.pid).exists():

@@ -81,3 +81,21 @@ def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = ""
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def start_run_worker(**settings) -> subprocess.Popen:
+    """One `run_worker` process (db_worker with heartbeat and callback
+    applier) against the test database, with extra settings."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocesses(),
+        "LOG_LEVEL": "WARNING",
+        **{key: str(value) for key, value in settings.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
