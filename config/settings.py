@@ -293,7 +293,7 @@ TELESIGN_CALLBACKS_ALLOW_UNSIGNED = env.bool(
 CALLBACK_MAX_BODY_BYTES = 64 * 1024
 # How callbacks are applied: "inline" in the request (state is current as soon
 # as Telesign has its answer), or "deferred": the request only stores the
-# event (one INSERT, answered 202) and workers apply stored events in batches
+# event (one INSERT, answered 200) and workers apply stored events in batches
 # within about a second, for high callback volumes (see BENCHMARKS.md).
 # Deferred on PostgreSQL, inline on the embedded SQLite.
 CALLBACK_APPLY = env.str(

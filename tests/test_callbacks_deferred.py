@@ -49,7 +49,7 @@ def test_the_request_only_stores_and_the_batch_applies_the_seed_callback(client)
     seed = json.loads((FIXTURES / "seed_callback.json").read_text())
     recipient = make_recipient(reference_id=seed["reference_id"])
     answer = post_callback(client, seed)
-    assert answer.status_code == 202
+    assert answer.status_code == 200
     assert answer.json() == {"stored": True, "applied": False}
     event = CallbackEvent.objects.get()
     assert event.processing == CallbackEvent.Processing.RECEIVED
@@ -67,12 +67,23 @@ def test_the_request_only_stores_and_the_batch_applies_the_seed_callback(client)
     assert event.recipient == recipient
 
 
-def test_unknown_references_are_kept_as_orphans_by_the_batch(client):
+def test_unknown_references_are_answered_202_and_kept_as_orphans(client):
     answer = post_callback(client, delivery("F" * 32, code=3000))
     assert answer.status_code == 202
-    assert answer.json() == {"stored": True, "applied": False}
+    assert answer.json() == {"stored": True, "matched": False}
     callbacks.callbacks_apply_pending()
     assert CallbackEvent.objects.get().processing == CallbackEvent.Processing.ORPHAN
+
+
+def test_an_unconfirmed_recipient_is_known_by_its_external_id(client):
+    recipient = make_recipient(send_status=Recipient.SendStatus.UNCONFIRMED)
+    answer = post_callback(
+        client, delivery(None, code=3000, external_id=recipient.external_id)
+    )
+    assert answer.status_code == 200
+    callbacks.callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.send_status == Recipient.SendStatus.ACCEPTED
 
 
 def test_bad_input_is_answered_at_once_and_kept_as_failed(client):
@@ -90,7 +101,7 @@ def test_bad_input_is_answered_at_once_and_kept_as_failed(client):
 
 def test_a_stop_reply_is_applied_by_the_batch(client):
     contact = make_contact("+447911123456")
-    assert post_callback(client, viber_reply("447911123456", "Stop")).status_code == 202
+    assert post_callback(client, viber_reply("447911123456", "Stop")).status_code == 200
     callbacks.callbacks_apply_pending()
     contact.refresh_from_db()
     assert contact.opted_out_at is not None
