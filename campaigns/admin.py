@@ -608,10 +608,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         ]
 
     def _campaign_for_launching(self, request, campaign_id) -> Campaign:
-        if not self.has_launch_permission(request):
-            raise PermissionDenied
-        return get_object_or_404(
-            Campaign.objects.select_related("image"), pk=campaign_id
+        return self._permitted_campaign(
+            campaign_id, allowed=self.has_launch_permission(request)
         )
 
     def _change_url(self, campaign) -> str:
@@ -665,15 +663,11 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
     }
 
     def control_view(self, request, campaign_id, action):
-        allowed = (
-            self.has_approve_permission(request)
+        campaign = self._permitted_campaign(
+            campaign_id,
+            allowed=self.has_approve_permission(request)
             if action == "approve"
-            else self.has_launch_permission(request)
-        )
-        if not allowed:
-            raise PermissionDenied
-        campaign = get_object_or_404(
-            Campaign.objects.select_related("image"), pk=campaign_id
+            else self.has_launch_permission(request),
         )
         if request.method != "POST" or action not in self.CONTROL_ACTIONS:
             return HttpResponseRedirect(self._change_url(campaign))
@@ -801,11 +795,7 @@ class ReadFilter(admin.SimpleListFilter):
 class AttemptedFilter(admin.SimpleListFilter):
     title = "sent to Telesign"
     parameter_name = "attempted"
-    SENT = [
-        Recipient.SendStatus.ACCEPTED,
-        Recipient.SendStatus.UNCONFIRMED,
-        Recipient.SendStatus.REJECTED,
-    ]
+    SENT = Recipient.SENT_STATUSES
 
     def lookups(self, request, model_admin):
         return [("yes", "Sent"), ("no", "Not sent")]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import selectors, services
-from .charts import bar_chart, timeline_chart, timeline_clock
+from .charts import bar_chart, percent, timeline_chart, timeline_clock
 from .exports import csv_stream
 from .models import AuditEntry, Campaign, Channel, Recipient
 from .telesign.codes import status_code_info
@@ -49,10 +49,6 @@ def attempts_url(campaign_id: int, **filters) -> str:
         **filters,
     }
     return f"{reverse('admin:campaigns_channelattempt_changelist')}?{urlencode(query)}"
-
-
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{100 * rate:.1f}%"
 
 
 def seconds_text(value: float | None) -> str:
@@ -366,11 +362,17 @@ class CampaignReportsAdminMixin:
             ),
         ]
 
-    def _reported_campaign(self, request, campaign_id) -> Campaign:
-        if not self.has_report_permission(request):
+    def _permitted_campaign(self, campaign_id, *, allowed: bool) -> Campaign:
+        """The campaign a custom page acts on, after its permission check."""
+        if not allowed:
             raise PermissionDenied
         return get_object_or_404(
             Campaign.objects.select_related("image"), pk=campaign_id
+        )
+
+    def _reported_campaign(self, request, campaign_id) -> Campaign:
+        return self._permitted_campaign(
+            campaign_id, allowed=self.has_report_permission(request)
         )
 
     def report_view(self, request, campaign_id):

@@ -22,8 +22,13 @@ COLORS = {
 }
 
 
+def percent(rate: float | None) -> str:
+    """A rate (0–1) as text, "—" when there is none."""
+    return "—" if rate is None else f"{100 * rate:.1f}%"
+
+
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "—"
+    return percent(part / whole if whole else None)
 
 
 def bar_chart(

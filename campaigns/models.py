@@ -416,6 +416,11 @@ class Recipient(models.Model):
         SKIPPED = "skipped", "Not sent (suppressed)"
         CANCELLED = "cancelled", "Not sent (cancelled)"
 
+    # Still the engine's to send (or being sent): never resent by anyone else.
+    ACTIVE_SEND_STATUSES = (SendStatus.QUEUED, SendStatus.CLAIMED, SendStatus.IN_FLIGHT)
+    # Sent to Telesign at least once, whatever came back.
+    SENT_STATUSES = (SendStatus.ACCEPTED, SendStatus.UNCONFIRMED, SendStatus.REJECTED)
+
     class SuppressionReason(models.TextChoices):
         OPTED_OUT = "opted_out", "Opted out"
         INVALID = "invalid", "Invalid number"

@@ -132,14 +132,7 @@ def campaign_report_figures(*, campaign: Campaign) -> dict:
             elif row["send_status"] != Recipient.SendStatus.ACCEPTED:
                 waiting += count
     suppressed[Recipient.SuppressionReason.DUPLICATE] += campaign.audience_duplicates
-    attempted = sum(
-        send_status[s]
-        for s in (
-            Recipient.SendStatus.ACCEPTED,
-            Recipient.SendStatus.UNCONFIRMED,
-            Recipient.SendStatus.REJECTED,
-        )
-    )
+    attempted = sum(send_status[s] for s in Recipient.SENT_STATUSES)
     failure_rows = list(
         recipients.filter(outcome=R.FAILED)
         .values("failure_reason")
@@ -361,13 +354,24 @@ def _money(amount: float) -> str:
     return f"{amount:,.2f}"
 
 
+def _message_prices(campaign: Campaign) -> tuple[float, float, int] | None:
+    """(price of a Viber message, price of one of its SMS, SMS segments), the
+    SMS counted on the text before personalisation; None without prices."""
+    segments = sms_segments(campaign.sms_text).segments
+    viber_price = settings.PRICE_VIBER_MESSAGE
+    sms_price = settings.PRICE_SMS_SEGMENT * segments
+    if not (viber_price or sms_price):
+        return None
+    return viber_price, sms_price, segments
+
+
 def campaign_cost_estimate(*, campaign: Campaign, targeted: int) -> dict | None:
     """What a launch to `targeted` recipients is expected to cost; None when
     no prices are configured."""
-    viber_price = settings.PRICE_VIBER_MESSAGE
-    sms_price = settings.PRICE_SMS_SEGMENT * sms_segments(campaign.sms_text).segments
-    if not (viber_price or sms_price):
+    prices = _message_prices(campaign)
+    if prices is None:
         return None
+    viber_price, sms_price, _ = prices
     if campaign.sms_only:
         viber, sms_share, measured = 0, 1.0, None
     else:
@@ -394,11 +398,10 @@ def campaign_cost_estimate(*, campaign: Campaign, targeted: int) -> dict | None:
 def campaign_cost_actual(*, campaign: Campaign, figures: dict) -> dict | None:
     """What was sent, priced: one Viber message per Viber attempt, the SMS
     text's segments (before personalisation) per SMS attempt."""
-    viber_price = settings.PRICE_VIBER_MESSAGE
-    segments = sms_segments(campaign.sms_text).segments
-    sms_price = settings.PRICE_SMS_SEGMENT * segments
-    if not (viber_price or sms_price):
+    prices = _message_prices(campaign)
+    if prices is None:
         return None
+    viber_price, sms_price, segments = prices
     attempts = figures.get("attempts", {})
     viber = attempts.get("viber", 0) * viber_price
     sms = attempts.get("sms", 0) * sms_price
@@ -501,12 +504,6 @@ def recipient_export_text_columns() -> list[int]:
 
 # --- Follow-ups -----------------------------------------------------------------
 
-# Still to be sent by the campaign itself: never taken into a follow-up.
-NOT_SENT_YET = (
-    Recipient.SendStatus.QUEUED,
-    Recipient.SendStatus.CLAIMED,
-    Recipient.SendStatus.IN_FLIGHT,
-)
 RESENDABLE = {
     "failed": (Recipient.Outcome.FAILED,),
     "failed_or_pending": (Recipient.Outcome.FAILED, Recipient.Outcome.PENDING),
@@ -526,7 +523,7 @@ def campaign_follow_up_recipients(
         outcome__in=outcomes,
         contact__opted_out_at__isnull=True,
         opted_out_at__isnull=True,
-    ).exclude(send_status__in=NOT_SENT_YET)
+    ).exclude(send_status__in=Recipient.ACTIVE_SEND_STATUSES)
 
 
 @dataclass(frozen=True)

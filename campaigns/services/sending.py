@@ -60,7 +60,7 @@ from .reports import campaign_reports_refresh_due
 logger = logging.getLogger(__name__)
 
 RS = Recipient.SendStatus
-ACTIVE_SEND_STATUSES = (RS.QUEUED, RS.CLAIMED, RS.IN_FLIGHT)
+ACTIVE_SEND_STATUSES = Recipient.ACTIVE_SEND_STATUSES
 # Slots are spaced for 90% of the maximum rate: requests leave a little late
 # now and then (threads, processes sharing cores, network), and the slack keeps
 # a late one and its on-time successors from crowding into one second.
@@ -761,18 +761,26 @@ def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) ->
         f"({rate:.0%}, threshold {settings.AUTO_PAUSE_FAILURE_RATE:.0%}). "
         f"Last error: {last}"
     )
-    updated = Campaign.objects.filter(
+    return _campaign_pause_by_engine(campaign_id=campaign_id, reason=reason)
+
+
+def _campaign_pause_by_engine(
+    *, campaign_id: int, reason: str, level: int = logging.WARNING
+) -> bool:
+    """Pause a sending campaign without a person: logged, and in the audit
+    trail as the system. False if it was no longer sending."""
+    paused = Campaign.objects.filter(
         pk=campaign_id, status=Campaign.Status.SENDING
     ).update(status=Campaign.Status.PAUSED, status_reason=reason[:500])
-    if updated:
-        logger.warning("campaign %s %s", campaign_id, reason)
+    if paused:
+        logger.log(level, "campaign %s %s", campaign_id, reason)
         audit_record(
             actor=None,
             action=AuditEntry.Action.PAUSED,
             campaign=Campaign.objects.get(pk=campaign_id),
             detail=reason,
         )
-    return bool(updated)
+    return bool(paused)
 
 
 def campaign_pause_for_credentials(*, campaign_id: int, result: SendResult) -> None:
@@ -781,17 +789,9 @@ def campaign_pause_for_credentials(*, campaign_id: int, result: SendResult) -> N
         f"{result.description}). Check TELESIGN_CUSTOMER_ID and TELESIGN_API_KEY "
         "(and that the account has Viber and omnichannel enabled), then resume."
     )
-    paused = Campaign.objects.filter(
-        pk=campaign_id, status=Campaign.Status.SENDING
-    ).update(status=Campaign.Status.PAUSED, status_reason=reason[:500])
-    logger.error("campaign %s %s", campaign_id, reason)
-    if paused:
-        audit_record(
-            actor=None,
-            action=AuditEntry.Action.PAUSED,
-            campaign=Campaign.objects.get(pk=campaign_id),
-            detail=reason,
-        )
+    _campaign_pause_by_engine(
+        campaign_id=campaign_id, reason=reason, level=logging.ERROR
+    )
 
 
 def campaign_complete_if_done(*, campaign_id: int) -> bool:
