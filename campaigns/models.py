@@ -540,8 +540,9 @@ class Recipient(models.Model):
 class ChannelAttempt(models.Model):
     """What Telesign reports for one channel of one recipient's cascade."""
 
+    # Indexed by unique_recipient_channel, which starts with it.
     recipient = models.ForeignKey(
-        Recipient, on_delete=models.CASCADE, related_name="attempts"
+        Recipient, on_delete=models.CASCADE, related_name="attempts", db_index=False
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     position = models.PositiveSmallIntegerField(
@@ -612,14 +613,37 @@ class CallbackEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="callback_events",
+        db_index=False,  # callback_recipient_idx
     )
 
+    # Nearly every event ends "applied" and is then only read through its
+    # recipient, so the other indexes hold just the events still to be dealt
+    # with: storing a callback writes two index entries, not five.
+    UNMATCHED = [Processing.ORPHAN, Processing.FAILED]
+
     class Meta:
-        ordering = ["-received_at"]
+        ordering = ["-id"]  # received order, served by the primary key
         indexes = [
-            models.Index(fields=["processing", "received_at"]),
-            models.Index(fields=["reference_id"], name="callback_reference_idx"),
-            models.Index(fields=["external_id"], name="callback_external_idx"),
+            models.Index(
+                fields=["processing", "id"],
+                condition=~Q(processing="applied"),
+                name="callback_unapplied_idx",
+            ),
+            models.Index(
+                fields=["reference_id"],
+                condition=Q(processing__in=["orphan", "failed"]),
+                name="callback_unmatched_ref_idx",
+            ),
+            models.Index(
+                fields=["external_id"],
+                condition=Q(processing__in=["orphan", "failed"]),
+                name="callback_unmatched_ext_idx",
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(recipient__isnull=False),
+                name="callback_recipient_idx",
+            ),
         ]
 
     def __str__(self):

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -145,6 +145,30 @@ def test_a_batch_costs_the_same_queries_whatever_its_size():
     )
 
 
+def test_a_batch_of_duplicates_rewrites_no_recipient_and_no_attempt():
+    recipient = make_recipient(reference_id=f"{next(_counter):032X}")
+    for payload in fallback_sequence(recipient.reference_id):
+        store(payload)
+    callbacks.callbacks_apply_pending()
+    state = final_state(recipient)
+    for payload in fallback_sequence(recipient.reference_id):
+        store(payload)  # Telesign sending everything again
+
+    with CaptureQueriesContext(connection) as queries:
+        assert callbacks.callback_events_apply_batch() == 2
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+    tables = {ChannelAttempt._meta.db_table, Recipient._meta.db_table}
+    assert not [sql for sql in writes if any(t in sql for t in tables)]
+    assert final_state(recipient) == state
+    assert set(CallbackEvent.objects.values_list("processing", flat=True)) == {
+        "applied"
+    }
+
+
 def test_one_broken_event_does_not_hold_up_the_batch(monkeypatch):
     good = make_recipient(reference_id=f"{next(_counter):032X}")
     bad = make_recipient(reference_id=f"{next(_counter):032X}")
@@ -169,6 +193,32 @@ def test_one_broken_event_does_not_hold_up_the_batch(monkeypatch):
         "cannot merge this one"
         in CallbackEvent.objects.get(reference_id=bad.reference_id).error
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_is_stored_on_a_new_connection_when_the_old_one_was_lost(client):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: persistent connections (CI runs it there)")
+    recipient = make_recipient(reference_id=f"{next(_counter):032X}")
+    # The connection a request would reuse, with the statement prepared on it.
+    store(delivery(recipient.reference_id, code=3001))
+    lost_backend = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [lost_backend])
+    finally:
+        other.close()
+    connection.health_check_done = False  # as at the start of a new request
+
+    answer = post_callback(client, delivery(recipient.reference_id, code=3000))
+
+    assert answer.status_code == 200
+    assert connection.connection.info.backend_pid != lost_backend
+    assert CallbackEvent.objects.filter(status_code=3000).count() == 1
+    assert callbacks.callbacks_apply_pending() == 2
+    recipient.refresh_from_db()
+    assert recipient.status_code == 3000
 
 
 @pytest.mark.slow

@@ -15,13 +15,14 @@ import weakref
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import (
     CallbackEvent,
     CallbackRejection,
+    Campaign,
     CampaignReport,
     Channel,
     ChannelAttempt,
@@ -344,10 +345,25 @@ def report_merge(
                 current.reference_id = channel.reference_id
                 changed.append(current)
             continue
-        current.status_code = channel.code
-        current.status_description = channel.description
-        current.updated_on = channel.updated_on
-        current.reference_id = current.reference_id or channel.reference_id
+        merged = (
+            channel.code,
+            channel.description,
+            channel.updated_on,
+            current.reference_id or channel.reference_id,
+        )
+        if current.pk is not None and merged == (
+            current.status_code,
+            current.status_description,
+            current.updated_on,
+            current.reference_id,
+        ):
+            continue  # a duplicate: nothing to write
+        (
+            current.status_code,
+            current.status_description,
+            current.updated_on,
+            current.reference_id,
+        ) = merged
         changed.append(current)
 
     if supersedes(
@@ -376,19 +392,42 @@ def report_merge(
     return changed
 
 
+ATTEMPT_FIELDS = [
+    "status_code",
+    "status_description",
+    "updated_on",
+    "reference_id",
+    "position",
+]
+
+
 def _attempts_upsert(attempts: list[ChannelAttempt]) -> None:
-    if attempts:
+    """Insert new attempts and update known ones, in one statement."""
+    if not attempts:
+        return
+    if connection.vendor != "postgresql":
         ChannelAttempt.objects.bulk_create(
             attempts,
             update_conflicts=True,
             unique_fields=["recipient", "channel"],
-            update_fields=[
-                "status_code",
-                "status_description",
-                "updated_on",
-                "reference_id",
-                "position",
-            ],
+            update_fields=ATTEMPT_FIELDS,
+        )
+        return
+    # One array per column (as in _rows_update): the ORM's VALUES list costs
+    # more Python to build than the database takes to run it.
+    columns = [
+        ChannelAttempt._meta.get_field(name)
+        for name in ["recipient", "channel", *ATTEMPT_FIELDS]
+    ]
+    names = ", ".join(c.column for c in columns)
+    unnest = ", ".join(f"%s::{_array_type(c)}[]" for c in columns)
+    updates = ", ".join(f"{c.column} = EXCLUDED.{c.column}" for c in columns[2:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ChannelAttempt._meta.db_table} ({names}) "  # noqa: S608 - names from model metadata
+            f"SELECT * FROM unnest({unnest}) "
+            f"ON CONFLICT (recipient_id, channel) DO UPDATE SET {updates}",
+            [[getattr(a, c.attname) for a in attempts] for c in columns],
         )
 
 
@@ -482,7 +521,25 @@ _PREPARED_ON: "weakref.WeakSet" = weakref.WeakSet()
 
 def _event_insert(values: list) -> bool:
     """INSERT a received event in one round trip; True if its recipient is
-    known (by reference, else by external id)."""
+    known (by reference, else by external id).
+
+    Django checks a reused PostgreSQL connection with a round trip of its own
+    before a request's first query (CONN_HEALTH_CHECKS). Here the INSERT is the
+    check: on a broken connection it fails, and is sent again on a new one (at
+    worst the event is stored twice, and a duplicate changes nothing).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _event_insert_once(values)
+    connection.health_check_done = True
+    try:
+        return _event_insert_once(values)
+    except (InterfaceError, OperationalError):
+        logger.warning("database connection lost; storing the callback again")
+        connection.close()
+        return _event_insert_once(values)
+
+
+def _event_insert_once(values: list) -> bool:
     event, recipient = CallbackEvent._meta.db_table, Recipient._meta.db_table
     insert = (
         f"INSERT INTO {event} (received_at, method, headers, raw_body, signature,"  # noqa: S608 - table names from model metadata
@@ -573,17 +630,20 @@ def _deliveries_apply(deliveries: list[tuple[CallbackEvent, DeliveryReport]]) ->
     externals = {r.external_id for _, r in deliveries if r.external_id}
     recipients = list(
         Recipient.objects.select_for_update()
-        .select_related("campaign")
         .filter(Q(reference_id__in=references) | Q(external_id__in=externals))
         .order_by("id")
     )
+    # A batch is nearly always one campaign: read it once, not once per row.
+    campaigns = Campaign.objects.in_bulk({r.campaign_id for r in recipients})
+    for recipient in recipients:
+        recipient.campaign = campaigns[recipient.campaign_id]
+    before = {r.pk: _callback_state(r) for r in recipients}
     by_reference = {r.reference_id: r for r in recipients if r.reference_id}
     by_external = {r.external_id: r for r in recipients}
     attempts: dict[int, dict[str, ChannelAttempt]] = {r.pk: {} for r in recipients}
     for attempt in ChannelAttempt.objects.filter(recipient__in=recipients):
         attempts[attempt.recipient_id][attempt.channel] = attempt
     changed_attempts: dict[tuple[int, str], ChannelAttempt] = {}
-    changed_recipients: dict[int, Recipient] = {}
     for event, report in deliveries:
         _event_describe(event, report)
         recipient = by_reference.get(report.reference_id) or by_external.get(
@@ -596,22 +656,27 @@ def _deliveries_apply(deliveries: list[tuple[CallbackEvent, DeliveryReport]]) ->
             recipient=recipient, attempts=attempts[recipient.pk], report=report
         ):
             changed_attempts[(recipient.pk, attempt.channel)] = attempt
-        changed_recipients[recipient.pk] = recipient
         if recipient.reference_id:
             by_reference[recipient.reference_id] = recipient
         event.recipient = recipient
         event.processing = EVENT.APPLIED
     _attempts_upsert(list(changed_attempts.values()))
+    # A duplicate or an older report changes nothing: its row is not rewritten
+    # (PostgreSQL would write a new row version and index entries all the same).
     _rows_update(
         Recipient,
         RECIPIENT_CALLBACK_FIELDS,
-        changed_recipients.values(),
+        [r for r in recipients if _callback_state(r) != before[r.pk]],
     )
     _rows_update(
         CallbackEvent,
         [*EVENT_FIELDS, "recipient", "processing"],
         [event for event, _ in deliveries],
     )
+
+
+def _callback_state(recipient: Recipient) -> tuple:
+    return tuple(getattr(recipient, name) for name in RECIPIENT_CALLBACK_FIELDS)
 
 
 def _rows_update(model, fields: list[str], rows) -> None:
@@ -761,7 +826,7 @@ def callback_orphans_apply(*, reference_ids=None, limit: int = 1000) -> dict[str
     orphans = CallbackEvent.objects.filter(processing=EVENT.ORPHAN)
     if reference_ids is not None:
         orphans = orphans.filter(reference_id__in=list(reference_ids))
-    return callback_events_reprocess(events=orphans.order_by("received_at")[:limit])
+    return callback_events_reprocess(events=orphans.order_by("id")[:limit])
 
 
 def recipient_rebuild_from_events(*, recipient: Recipient) -> Recipient:
@@ -781,10 +846,13 @@ def recipient_rebuild_from_events(*, recipient: Recipient) -> Recipient:
             delivered_at=None,
             read_at=None,
         )
+        # Its own events, and any that could not be matched to it before (only
+        # those are indexed by reference and external id).
+        unmatched = Q(processing__in=CallbackEvent.UNMATCHED)
         events = CallbackEvent.objects.filter(
             Q(recipient=recipient)
-            | Q(reference_id=recipient.reference_id or "-")
-            | Q(external_id=recipient.external_id)
+            | (unmatched & Q(reference_id=recipient.reference_id or "-"))
+            | (unmatched & Q(external_id=recipient.external_id))
         ).exclude(kind=CallbackEvent.Kind.INBOUND)
         callback_events_reprocess(events=events.order_by("received_at", "id"))
     recipient.refresh_from_db()
