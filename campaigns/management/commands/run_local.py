@@ -38,6 +38,10 @@ class Command(BaseCommand):
                 "--callback-url",
                 f"http://127.0.0.1:{port}{reverse('telesign_callbacks')}",
             ]
+        # Ctrl-C, and a plain `kill` from a process manager, stop all three
+        # (a shell starting us in the background would have SIGINT ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         engine_tick_ensure()
         mode = (
@@ -61,6 +65,7 @@ class Command(BaseCommand):
         finally:
             # A second Ctrl-C must not interrupt the orderly stop.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for process in processes.values():
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
@@ -72,3 +77,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
         os._exit(0)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
