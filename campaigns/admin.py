@@ -302,7 +302,8 @@ class AudienceAdmin(admin.ModelAdmin):
             try:
                 if "confirm" in request.POST:
                     done = services.audience_import_confirm(
-                        audience_import=audience_import
+                        audience_import=audience_import,
+                        actor=services.actor_from_request(request),
                     )
                     self.message_user(
                         request,

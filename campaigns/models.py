@@ -673,6 +673,7 @@ class AuditEntry(models.Model):
         TEST_SENT = "test_sent", "Test-sent"
         LAUNCHED = "launched", "Launched"
         SCHEDULED = "scheduled", "Scheduled"
+        NOT_STARTED = "not_started", "Not started at its scheduled time"
         PAUSED = "paused", "Paused"
         RESUMED = "resumed", "Resumed"
         CANCELLED = "cancelled", "Cancelled"

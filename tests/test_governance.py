@@ -5,10 +5,12 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import AuditEntry, Campaign, LoginFailure
+from campaigns.models import AuditEntry, Campaign, LoginFailure, Recipient
+from campaigns.services.sending import engine_tick
 
 from .factories import (
     campaign_form_data,
@@ -139,6 +141,76 @@ def test_four_eyes_launch_waits_for_approval_and_an_edit_withdraws_it(
     answer = author.post(url("launch", draft.pk), follow=True)
     assert "launched" in answer.content.decode()
     assert Campaign.objects.get(pk=draft.pk).status == Campaign.Status.SENDING
+
+
+def import_into(client, audience, csv: bytes):
+    answer = client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {"file": SimpleUploadedFile("more.csv", csv, "text/csv")},
+    )
+    assert answer.status_code == 302, answer.content.decode()
+    return client.post(answer["Location"], {"confirm": "1"}, follow=True)
+
+
+def test_contacts_imported_after_approval_withdraw_it_and_unschedule_the_campaign(
+    team, draft, settings
+):
+    settings.FOUR_EYES_LAUNCH = True
+    _, author = team["author"]
+    _, approver = team["approver"]
+    audience = draft.audiences.get()
+    other = make_campaign(
+        [make_audience(contacts=[make_contact()])], created_by=draft.created_by
+    )
+    for campaign in (draft, other):
+        approver.post(url("control", campaign.pk, "approve"))
+    Campaign.objects.filter(pk=draft.pk).update(
+        scheduled_at=timezone.now() + dt.timedelta(hours=2)
+    )
+    author.post(url("launch", draft.pk))
+    assert Campaign.objects.get(pk=draft.pk).status == Campaign.Status.SCHEDULED
+
+    # The same contact again adds nobody: the approval stands.
+    known = audience.contacts.get().phone
+    import_into(author, audience, f"phone\n{known}\n".encode())
+    assert Campaign.objects.get(pk=draft.pk).approved_at is not None
+
+    done = import_into(author, audience, b"phone\n07911 123456\n07911 123457\n")
+    assert "2 added" in done.content.decode()
+    draft.refresh_from_db()
+    assert draft.approved_at is None and draft.approved_by is None
+    assert draft.status == Campaign.Status.DRAFT
+    assert "approve and schedule it again" in draft.status_reason
+    withdrawn = AuditEntry.objects.get(
+        campaign=draft, action=AuditEntry.Action.APPROVAL_WITHDRAWN
+    )
+    assert withdrawn.username == "author"
+    assert "2 contact(s) added to audience" in withdrawn.detail
+    assert Campaign.objects.get(pk=other.pk).approved_at is not None
+    # Nothing is sent at the time it was scheduled for.
+    engine_tick(now=timezone.now() + dt.timedelta(hours=3))
+    assert Campaign.objects.get(pk=draft.pk).status == Campaign.Status.DRAFT
+    assert not Recipient.objects.filter(campaign=draft).exists()
+
+
+def test_a_scheduled_campaign_that_can_no_longer_launch_is_not_started(draft, settings):
+    settings.FOUR_EYES_LAUNCH = True
+    # Scheduled while approved; the approval gone by its start time (as an
+    # approval withdrawn by an older version of the product would leave it).
+    Campaign.objects.filter(pk=draft.pk).update(
+        status=Campaign.Status.SCHEDULED,
+        scheduled_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+
+    assert engine_tick()["started"] == 0
+
+    draft.refresh_from_db()
+    assert draft.status == Campaign.Status.DRAFT
+    assert draft.status_reason.startswith("Not started at its scheduled time:")
+    assert "needs the approval" in draft.status_reason
+    assert not Recipient.objects.filter(campaign=draft).exists()
+    entry = AuditEntry.objects.get(campaign=draft)
+    assert (entry.action, entry.username) == (AuditEntry.Action.NOT_STARTED, "")
 
 
 def test_the_audit_trail_records_who_did_what_from_where(team, draft, sandbox):

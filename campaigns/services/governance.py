@@ -129,15 +129,57 @@ def campaign_saved(
         detail="Changed: " + ", ".join(sorted(changed)),
     )
     if campaign.approved_at is not None and set(Campaign.CONTENT_FIELDS) & set(changed):
-        Campaign.objects.filter(pk=campaign.pk).update(
-            approved_by=None, approved_at=None
+        approval_withdraw(campaign=campaign, actor=actor, why="Edited after approval.")
+
+
+def campaigns_audience_grew(*, audience, added: int, actor: Actor | None) -> None:
+    """Contacts joined an audience: campaigns approved to message it (and not
+    started yet) would now reach people their approver did not see."""
+    approved = Campaign.objects.filter(
+        audiences=audience,
+        approved_at__isnull=False,
+        status__in=[Campaign.Status.DRAFT, Campaign.Status.SCHEDULED],
+    ).distinct()
+    for campaign in approved:
+        approval_withdraw(
+            campaign=campaign,
+            actor=actor,
+            why=f"{added} contact(s) added to audience “{audience}” after approval.",
         )
-        campaign.approved_by, campaign.approved_at = None, None
+
+
+def approval_withdraw(*, campaign: Campaign, actor: Actor | None, why: str) -> None:
+    """Withdraw a campaign's approval. With four-eyes launch, a scheduled
+    campaign also goes back to draft: it must not start unapproved."""
+    with transaction.atomic():
+        locked = (
+            Campaign.objects.select_for_update(no_key=True)
+            .filter(
+                pk=campaign.pk,
+                status__in=[Campaign.Status.DRAFT, Campaign.Status.SCHEDULED],
+            )
+            .first()
+        )
+        if locked is None or locked.approved_at is None:
+            return  # started meanwhile (approval no longer matters), or not approved
+        changes = {"approved_by": None, "approved_at": None}
+        detail = why
+        if settings.FOUR_EYES_LAUNCH and locked.status == Campaign.Status.SCHEDULED:
+            changes |= {
+                "status": Campaign.Status.DRAFT,
+                "status_reason": "Approval withdrawn: approve and schedule it again.",
+            }
+            detail += (
+                " Back to draft: it will not start until approved and scheduled again."
+            )
+        Campaign.objects.filter(pk=locked.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(campaign, name, value)
         audit_record(
             actor=actor,
             action=AuditEntry.Action.APPROVAL_WITHDRAWN,
             campaign=campaign,
-            detail="Edited after approval.",
+            detail=detail,
         )
 
 

@@ -165,6 +165,22 @@ def campaign_launch(
     return result
 
 
+def _campaign_unschedule_by_engine(*, campaign: Campaign, problems: list[str]) -> None:
+    """A scheduled campaign that can no longer launch goes back to draft,
+    saying why; the caller holds the row lock."""
+    campaign.status = Campaign.Status.DRAFT
+    campaign.status_reason = (
+        "Not started at its scheduled time: " + " ".join(problems)
+    )[:500]
+    campaign.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_record(
+        actor=None,
+        action=AuditEntry.Action.NOT_STARTED,
+        campaign=campaign,
+        detail=" ".join(problems),
+    )
+
+
 def _campaign_start(*, campaign: Campaign, now: datetime) -> LaunchResult:
     """Materialise recipients and start sending; the caller holds the row lock."""
     counts = recipients_materialise(campaign=campaign, now=now)
@@ -1110,9 +1126,16 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
                 .select_related("image")
                 .get(pk=campaign.pk)
             )
-            if locked.status == Campaign.Status.SCHEDULED:
-                _campaign_start(campaign=locked, now=now)
-                started += 1
+            if locked.status != Campaign.Status.SCHEDULED:
+                continue
+            # What was true when it was scheduled may not be any more (its
+            # approval withdrawn, its audiences emptied, its image removed).
+            problems = campaign_launch_problems(campaign=locked)
+            if problems:
+                _campaign_unschedule_by_engine(campaign=locked, problems=problems)
+                continue
+            _campaign_start(campaign=locked, now=now)
+            started += 1
     requeued, unconfirmed = claims_expire()
     restarted = completed = 0
     stall = timedelta(seconds=max(10.0, 3 * settings.SEND_BATCH_SECONDS))

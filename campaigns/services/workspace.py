@@ -21,6 +21,7 @@ from ..models import (
     OptOutSource,
 )
 from .errors import DomainError
+from .governance import Actor, campaigns_audience_grew
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +117,15 @@ def _chunks(items: list, size: int):
 
 
 @transaction.atomic
-def audience_import_confirm(*, audience_import: AudienceImport) -> AudienceImport:
+def audience_import_confirm(
+    *, audience_import: AudienceImport, actor: Actor | None = None
+) -> AudienceImport:
     """Write every valid row of a checked import, all at once or not at all.
 
     New numbers become contacts; known numbers keep their opt-out and gain the
     file's name and attributes; every row joins the audience. Importing the
-    same file again adds nothing.
+    same file again adds nothing. Approvals of campaigns not yet started that
+    message the audience are withdrawn if it grew.
     """
     audience_import = AudienceImport.objects.select_for_update().get(
         pk=audience_import.pk
@@ -180,6 +184,12 @@ def audience_import_confirm(*, audience_import: AudienceImport) -> AudienceImpor
     audience_import.save(
         update_fields=["status", "imported_at", "contacts_created", "members_added"]
     )
+    if audience_import.members_added:
+        campaigns_audience_grew(
+            audience=audience_import.audience,
+            added=audience_import.members_added,
+            actor=actor,
+        )
     logger.info(
         "audience import %s: %s contacts created, %s members added",
         audience_import.pk,
