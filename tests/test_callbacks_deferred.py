@@ -3,6 +3,7 @@ workers apply stored events in batches — to the same final state as applying
 each at once, whatever the order, duplication or batch boundaries."""
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from campaigns.models import CallbackEvent, ChannelAttempt, Recipient
-from campaigns.services import callbacks
+from campaigns.services import callbacks, sending
 
 from .callback_helpers import delivery, post_callback
 from .factories import make_campaign, make_contact
@@ -219,6 +220,73 @@ def test_a_callback_is_stored_on_a_new_connection_when_the_old_one_was_lost(clie
     assert callbacks.callbacks_apply_pending() == 2
     recipient.refresh_from_db()
     assert recipient.status_code == 3000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["deferred", "inline"])
+def test_an_orphan_whose_send_answer_is_stored_meanwhile_is_applied(
+    mode, settings, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite runs one writer at a time (CI runs it)")
+    settings.CALLBACK_APPLY = mode
+    # Sent; Telesign's callback came before its answer was stored.
+    recipient = make_recipient(send_status=Recipient.SendStatus.IN_FLIGHT)
+    reference = f"{next(_counter):032X}"
+    payload = delivery(reference, code=3000, channels=[
+        ("viber", 3000, "V" + reference[1:], "2026-11-28 10:00:02.000")
+    ])  # fmt: skip
+
+    answer_stored = threading.Event()
+
+    def sender():  # another worker, on its own connection
+        try:
+            Recipient.objects.filter(pk=recipient.pk).update(
+                reference_id=reference, send_status=Recipient.SendStatus.ACCEPTED
+            )
+            # Too early to see the orphan: the callback's side has not committed.
+            sending.orphans_for_references_apply(references=[reference])
+        finally:
+            connection.close()
+
+    def then_the_answer_is_stored(looks_for_the_recipient):
+        def patched(*args, **kwargs):
+            found = looks_for_the_recipient(*args, **kwargs)  # none the first time
+            if not answer_stored.is_set():
+                answer_stored.set()
+                thread = threading.Thread(target=sender)
+                thread.start()
+                thread.join()
+            return found
+
+        return patched
+
+    if mode == "deferred":
+        monkeypatch.setattr(
+            callbacks,
+            "_deliveries_apply",
+            then_the_answer_is_stored(callbacks._deliveries_apply),
+        )
+        store(payload)
+        assert callbacks.callback_events_apply_batch() == 1
+    else:
+        monkeypatch.setattr(
+            callbacks,
+            "_find_recipient",
+            then_the_answer_is_stored(callbacks._find_recipient),
+        )
+        _, status, answer = callbacks.callback_receive(
+            method="POST",
+            headers={},
+            body=json.dumps(payload).encode(),
+            signature="valid",
+        )
+        assert (status, answer) == (200, {"stored": True, "applied": True})
+
+    event = CallbackEvent.objects.get()
+    assert (event.processing, event.recipient_id) == ("applied", recipient.pk)
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
 
 
 @pytest.mark.slow

@@ -142,6 +142,8 @@ def callback_receive(
                 {"error": "Unexpected callback shape.", "fields": exc.errors},
             )
     if processing == EVENT.ORPHAN:
+        if _orphans_recheck(events=[event]):
+            return event, 200, {"stored": True, "applied": True}
         return event, 202, {"stored": True, "matched": False}
     if processing == EVENT.FAILED:
         # Stored and kept for reprocessing; asking Telesign to resend won't help.
@@ -622,7 +624,41 @@ def callback_events_apply_batch(*, limit: int = 1000) -> int:
                 callback_event_apply(event=event)
             except CallbackShapeError:
                 pass  # marked failed with the reason
+        orphans = [e for e in events if e.processing == EVENT.ORPHAN]
+        if orphans:
+            transaction.on_commit(lambda: _orphans_recheck(events=orphans))
     return len(events)
+
+
+def _orphans_recheck(*, events: list[CallbackEvent]) -> int:
+    """Look once more for the recipients of events just committed as orphans;
+    returns how many were applied after all.
+
+    A send answer may have stored the reference between our reading and our
+    commit; its own look for orphans (`orphans_for_references_apply`) then came
+    too early to see these. Each side commits before it looks at the other, so
+    one of the two looks finds the pair.
+    """
+    references = {e.reference_id for e in events if e.reference_id}
+    externals = {e.external_id for e in events if e.external_id}
+    known = Recipient.objects.filter(
+        Q(reference_id__in=references) | Q(external_id__in=externals)
+    ).values_list("reference_id", "external_id")
+    known_references = {reference for reference, _ in known if reference}
+    known_externals = {external for _, external in known}
+    matched = [
+        e.pk
+        for e in events
+        if e.reference_id in known_references or e.external_id in known_externals
+    ]
+    if not matched:
+        return 0
+    outcomes = callback_events_reprocess(
+        events=CallbackEvent.objects.filter(
+            pk__in=matched, processing=EVENT.ORPHAN
+        ).order_by("id")
+    )
+    return outcomes.get(EVENT.APPLIED, 0)
 
 
 def _deliveries_apply(deliveries: list[tuple[CallbackEvent, DeliveryReport]]) -> None:
