@@ -365,3 +365,67 @@ def test_recipient_page_links_the_callbacks_that_shaped_it(marketer_client, reco
         "admin:campaigns_callbackevent_change", args=[records["callbackevent"].pk]
     )
     assert event_url in page
+
+
+def launched_with(count: int) -> Campaign:
+    """A campaign whose `count` recipients were materialised as at launch."""
+    contacts = [make_contact(f"+4479112{i:05d}") for i in range(count)]
+    campaign = make_campaign([make_audience(contacts=contacts)])
+    Recipient.objects.bulk_create(
+        [
+            Recipient(
+                campaign=campaign,
+                contact=contact,
+                phone=contact.phone,
+                external_id=f"c{campaign.pk}-{contact.pk}",
+                status_code=3000 if i % 2 else 3056,
+            )
+            for i, contact in enumerate(reversed(contacts))
+        ]
+    )
+    return campaign
+
+
+def recipients_page(client, campaign, **filters):
+    query = {"campaign__id__exact": campaign.pk, "is_test__exact": "0", **filters}
+    return client.get(reverse("admin:campaigns_recipient_changelist"), query)
+
+
+def test_recipient_lists_count_no_further_than_their_cap(marketer_client, monkeypatch):
+    from campaigns.admin import CappedCountPaginator
+
+    campaign = launched_with(7)
+    page = recipients_page(marketer_client, campaign).content.decode()
+    assert "7 recipients" in page and "More than" not in page
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
+    answer = recipients_page(marketer_client, campaign)
+    assert answer.context["cl"].result_count == 6  # counted up to the cap, plus one
+    assert "More than 5 recipients" in answer.content.decode()
+
+
+def test_a_campaigns_recipients_are_listed_in_contact_order(marketer_client):
+    campaign = launched_with(4)
+    listed = recipients_page(marketer_client, campaign).context["cl"].result_list
+    contact_ids = [recipient.contact_id for recipient in listed]
+    assert contact_ids == sorted(contact_ids)
+
+
+def test_the_status_code_filter_lists_described_codes_and_takes_any_code(
+    marketer_client,
+):
+    campaign = launched_with(4)
+    from campaigns.telesign.codes import STATUS_CODES
+
+    page = recipients_page(marketer_client, campaign).content.decode()
+    assert f"3056 {STATUS_CODES[3056].description}" in page  # Telesign's words
+
+    delivered = recipients_page(marketer_client, campaign, status_code__exact="3000")
+    assert {r.status_code for r in delivered.context["cl"].result_list} == {3000}
+    assert delivered.context["cl"].result_count == 2
+    Recipient.objects.filter(campaign=campaign).update(status_code=3999)
+    unknown = recipients_page(marketer_client, campaign, status_code__exact="3999")
+    assert unknown.context["cl"].result_count == 4  # not in the table, still found
+    wrong = recipients_page(marketer_client, campaign, status_code__exact="abc")
+    assert wrong.status_code == 302 and "e=1" in wrong["Location"]
+    assert Recipient.objects.filter(campaign=campaign).count() == 4
