@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -449,20 +450,26 @@ class CampaignReportsAdminMixin:
             return HttpResponseRedirect(
                 reverse("admin:campaigns_campaign_report", args=[campaign.pk])
             )
-        header, rows = selectors.campaign_recipients_export(
-            campaign=campaign, outcome=outcome
-        )
         services.audit_record(
             actor=services.actor_from_request(request),
             action=AuditEntry.Action.EXPORTED,
             campaign=campaign,
             detail=f"Recipients CSV, {outcome or 'all outcomes'}.",
         )
-        response = StreamingHttpResponse(
-            csv_stream(
+        if connection.vendor == "postgresql":
+            # The database writes the CSV (COPY): several times faster.
+            content = selectors.campaign_recipients_export_copy(
+                campaign=campaign, outcome=outcome
+            )
+        else:
+            header, rows = selectors.campaign_recipients_export(
+                campaign=campaign, outcome=outcome
+            )
+            content = csv_stream(
                 header, rows, text_columns=selectors.recipient_export_text_columns()
-            ),
-            content_type="text/csv; charset=utf-8",
+            )
+        response = StreamingHttpResponse(
+            content, content_type="text/csv; charset=utf-8"
         )
         name = f"campaign-{campaign.pk}-{outcome or 'all'}-recipients.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -5,6 +5,8 @@ import io
 import re
 from collections.abc import Collection, Iterable, Iterator
 
+from django.db.models import CharField, Func
+
 # A cell starting with one of these is a formula to Excel, LibreOffice and
 # Google Sheets (OWASP "CSV injection"); tab and CR also start one in some.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -25,6 +27,17 @@ def csv_safe_cell(value) -> str:
     if PLAIN_NUMBER.fullmatch(text):
         return text
     return "'" + text
+
+
+class CsvSafeText(Func):
+    """`csv_safe_cell` in SQL (PostgreSQL), for exports the database writes."""
+
+    output_field = CharField()
+    template = (
+        "CASE WHEN left(%(expressions)s, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+        " AND %(expressions)s !~ '^[+-]?[0-9]+([.][0-9]+)?$'"
+        " THEN '''' || %(expressions)s ELSE %(expressions)s::text END"
+    )
 
 
 def csv_stream(

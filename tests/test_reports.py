@@ -491,6 +491,36 @@ def test_export_is_safe_against_formula_injection(marketer_client, finished, dan
     assert name == "'" + dangerous
 
 
+def test_the_export_postgresql_writes_is_the_same_as_the_python_one(finished):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite exports through Python (CI runs both)")
+    from campaigns.exports import csv_stream
+
+    campaign, _ = finished
+    awkward = ["=1+2", "-2+3", "+44 20 7946", "O'Brien, \"Ann\"", "two\nlines",
+               "Zoë 🎉", "-12.5", "@x", "\tTab", "\rCR", ""]  # fmt: skip
+    for recipient, name in zip(
+        campaign.recipients.filter(is_test=False).select_related("contact"),
+        awkward,
+        strict=False,
+    ):
+        recipient.contact.name = name
+        recipient.contact.save()
+    header, rows = selectors.campaign_recipients_export(campaign=campaign)
+    by_python = "".join(
+        csv_stream(header, rows, text_columns=selectors.recipient_export_text_columns())
+    )
+    by_database = b"".join(
+        selectors.campaign_recipients_export_copy(campaign=campaign)
+    ).decode()
+
+    table = list(csv.reader(io.StringIO(by_database.removeprefix("\ufeff"))))
+    assert table == list(csv.reader(io.StringIO(by_python.removeprefix("\ufeff"))))
+    assert len(table) == 11  # the header and the ten recipients
+    names = {row[1] for row in table[1:]}
+    assert {"'=1+2", "'-2+3", "'@x", "'\tTab", "'\rCR", "-12.5", "Zoë 🎉"} <= names
+
+
 def test_resend_to_failed_never_includes_delivered_or_opted_out(
     marketer_client, finished, marketer
 ):
