@@ -611,9 +611,11 @@ def callback_events_apply_batch(*, limit: int = 1000) -> int:
                 one_by_one.append(event)
             else:
                 deliveries.append((event, parsed))
+        orphans: list[CallbackEvent] = []
         try:
             with transaction.atomic():
                 _deliveries_apply(deliveries)
+            orphans += [e for e, _ in deliveries if e.processing == EVENT.ORPHAN]
         except Exception:
             # One bad event must not hold up the rest: apply each on its own.
             logger.exception("a callback batch failed; applying its events singly")
@@ -624,7 +626,8 @@ def callback_events_apply_batch(*, limit: int = 1000) -> int:
                 callback_event_apply(event=event)
             except CallbackShapeError:
                 pass  # marked failed with the reason
-        orphans = [e for e in events if e.processing == EVENT.ORPHAN]
+            if event.processing == EVENT.ORPHAN:
+                orphans.append(event)
         if orphans:
             transaction.on_commit(lambda: _orphans_recheck(events=orphans))
     return len(events)
