@@ -449,6 +449,18 @@ RECIPIENT_EXPORT_COLUMNS = [
 ]
 
 
+def _exported_recipients(*, campaign: Campaign, outcome: str | None) -> QuerySet:
+    """The recipients an export lists, with their Viber and SMS attempts
+    joined as `viber` and `sms`."""
+    recipients = Recipient.objects.filter(campaign=campaign, is_test=False)
+    if outcome:
+        recipients = recipients.filter(outcome=outcome)
+    return recipients.annotate(
+        viber=FilteredRelation("attempts", condition=Q(attempts__channel="viber")),
+        sms=FilteredRelation("attempts", condition=Q(attempts__channel="sms")),
+    )
+
+
 def campaign_recipients_export(
     *, campaign: Campaign, outcome: str | None = None, chunk_size: int = 10000
 ):
@@ -457,10 +469,6 @@ def campaign_recipients_export(
 
     Rows are read with a server-side cursor in chunks, so any size streams.
     """
-
-    recipients = Recipient.objects.filter(campaign=campaign, is_test=False)
-    if outcome:
-        recipients = recipients.filter(outcome=outcome)
     fields = [field for _, field in RECIPIENT_EXPORT_COLUMNS]
     # Times leave the database already written out: no datetime objects to
     # build and format per cell, which is most of a large export's cost.
@@ -470,10 +478,7 @@ def campaign_recipients_export(
         if field.endswith(("_at", "updated_on"))
     }
     queryset = (
-        recipients.annotate(
-            viber=FilteredRelation("attempts", condition=Q(attempts__channel="viber")),
-            sms=FilteredRelation("attempts", condition=Q(attempts__channel="sms")),
-        )
+        _exported_recipients(campaign=campaign, outcome=outcome)
         .annotate(**{alias: IsoTimestamp(field) for field, alias in as_text.items()})
         .order_by("id")
         .values_list(*(as_text.get(field, field) for field in fields))
@@ -496,9 +501,6 @@ def campaign_recipients_export_copy(
     """The same export as CSV written by PostgreSQL itself (COPY … TO STDOUT),
     header row included: outcome labels, times and formula-safe cells are made
     in the query, so no row passes through Python. PostgreSQL only."""
-    recipients = Recipient.objects.filter(campaign=campaign, is_test=False)
-    if outcome:
-        recipients = recipients.filter(outcome=outcome)
     fields = [field for _, field in RECIPIENT_EXPORT_COLUMNS]
     text = set(recipient_export_text_columns())
     labels = Case(
@@ -521,10 +523,7 @@ def campaign_recipients_export_copy(
             expression = F(field)
         columns[f"column_{index}"] = expression
     queryset = (
-        recipients.annotate(
-            viber=FilteredRelation("attempts", condition=Q(attempts__channel="viber")),
-            sms=FilteredRelation("attempts", condition=Q(attempts__channel="sms")),
-        )
+        _exported_recipients(campaign=campaign, outcome=outcome)
         .annotate(**columns)
         .order_by("id")
         .values_list(*columns)
