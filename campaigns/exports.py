@@ -29,13 +29,19 @@ def csv_safe_cell(value) -> str:
     return "'" + text
 
 
+def _sql_character(character: str) -> str:
+    return f"'{character}'" if character.isprintable() else f"chr({ord(character)})"
+
+
 class CsvSafeText(Func):
-    """`csv_safe_cell` in SQL (PostgreSQL), for exports the database writes."""
+    """`csv_safe_cell` in SQL (PostgreSQL), for exports the database writes;
+    built from the same prefixes and plain-number pattern."""
 
     output_field = CharField()
     template = (
-        "CASE WHEN left(%(expressions)s, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
-        " AND %(expressions)s !~ '^[+-]?[0-9]+([.][0-9]+)?$'"
+        "CASE WHEN left(%(expressions)s, 1) IN ("
+        + ", ".join(_sql_character(c) for c in FORMULA_PREFIXES)
+        + f") AND %(expressions)s !~ '^{PLAIN_NUMBER.pattern}$'"
         " THEN '''' || %(expressions)s ELSE %(expressions)s::text END"
     )
 

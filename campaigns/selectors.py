@@ -1,7 +1,5 @@
 """Every read the admin and the engine need, as plain functions."""
 
-import csv
-import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,9 +24,10 @@ from django.db.models import (
     When,
 )
 
-from .exports import CsvSafeText, csv_safe_cell
+from .exports import CsvSafeText, csv_stream
 from .models import (
     Audience,
+    CallbackEvent,
     Campaign,
     CampaignReport,
     ChannelAttempt,
@@ -449,6 +448,10 @@ RECIPIENT_EXPORT_COLUMNS = [
 ]
 
 
+def _export_time_column(field: str) -> bool:
+    return field.endswith(("_at", "updated_on"))
+
+
 def _exported_recipients(*, campaign: Campaign, outcome: str | None) -> QuerySet:
     """The recipients an export lists, with their Viber and SMS attempts
     joined as `viber` and `sms`."""
@@ -475,7 +478,7 @@ def campaign_recipients_export(
     as_text = {
         field: f"text_{index}"
         for index, field in enumerate(fields)
-        if field.endswith(("_at", "updated_on"))
+        if _export_time_column(field)
     }
     queryset = (
         _exported_recipients(campaign=campaign, outcome=outcome)
@@ -515,7 +518,7 @@ def campaign_recipients_export_copy(
     for index, field in enumerate(fields):
         if field == "outcome":
             expression = labels
-        elif field.endswith(("_at", "updated_on")):
+        elif _export_time_column(field):
             expression = IsoTimestamp(field)
         elif index in text:
             expression = CsvSafeText(field)
@@ -529,12 +532,8 @@ def campaign_recipients_export_copy(
         .values_list(*columns)
     )
     sql, params = queryset.query.sql_with_params()
-    header = io.StringIO()
-    header.write("\ufeff")  # the BOM makes Excel read UTF-8
-    csv.writer(header, lineterminator="\n").writerow(
-        [csv_safe_cell(name) for name, _ in RECIPIENT_EXPORT_COLUMNS]
-    )
-    yield header.getvalue().encode()
+    header = [name for name, _ in RECIPIENT_EXPORT_COLUMNS]
+    yield "".join(csv_stream(header, [])).encode()  # BOM and header row
     with connection.cursor() as cursor:
         statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
         with cursor.cursor.copy(statement, params) as copy:
@@ -546,6 +545,17 @@ def campaign_recipients_export_copy(
                     yield bytes(pending)
                     pending.clear()
             yield bytes(pending)
+
+
+def campaign_recipients_csv(
+    *, campaign: Campaign, outcome: str | None = None
+) -> Iterator[str | bytes]:
+    """The recipients export as CSV pieces: written by the database on
+    PostgreSQL (several times faster), by Python elsewhere."""
+    if connection.vendor == "postgresql":
+        return campaign_recipients_export_copy(campaign=campaign, outcome=outcome)
+    header, rows = campaign_recipients_export(campaign=campaign, outcome=outcome)
+    return csv_stream(header, rows, text_columns=recipient_export_text_columns())
 
 
 def recipient_export_text_columns() -> list[int]:
@@ -563,7 +573,7 @@ def recipient_export_text_columns() -> list[int]:
     return [
         index
         for index, (_, field) in enumerate(RECIPIENT_EXPORT_COLUMNS)
-        if field not in numeric_or_ours and not field.endswith(("_at", "updated_on"))
+        if field not in numeric_or_ours and not _export_time_column(field)
     ]
 
 
@@ -683,8 +693,6 @@ def system_health(*, now: datetime | None = None, check_workers: bool = True) ->
             round((now - last_tick).total_seconds(), 1) if last_tick else None
         ),
     }
-    from .models import CallbackEvent
-
     waiting = CallbackEvent.objects.filter(
         processing=CallbackEvent.Processing.RECEIVED
     ).aggregate(count=Count("id"), oldest=Min("received_at"))
