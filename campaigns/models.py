@@ -572,6 +572,12 @@ class ChannelAttempt(models.Model):
         return f"{self.get_channel_display()} · {self.status_code or '—'}"
 
 
+# Callback events that could not be applied (no recipient yet, or an error):
+# the only ones looked up by reference or external id, so the only ones those
+# indexes hold.
+CALLBACK_UNMATCHED = ["orphan", "failed"]
+
+
 class CallbackEvent(models.Model):
     """A callback request exactly as Telesign sent it, kept before it is applied."""
 
@@ -616,11 +622,11 @@ class CallbackEvent(models.Model):
         db_index=False,  # callback_recipient_idx
     )
 
+    UNMATCHED = CALLBACK_UNMATCHED
+
     # Nearly every event ends "applied" and is then only read through its
     # recipient, so the other indexes hold just the events still to be dealt
     # with: storing a callback writes two index entries, not five.
-    UNMATCHED = [Processing.ORPHAN, Processing.FAILED]
-
     class Meta:
         ordering = ["-id"]  # received order, served by the primary key
         indexes = [
@@ -631,12 +637,12 @@ class CallbackEvent(models.Model):
             ),
             models.Index(
                 fields=["reference_id"],
-                condition=Q(processing__in=["orphan", "failed"]),
+                condition=Q(processing__in=CALLBACK_UNMATCHED),
                 name="callback_unmatched_ref_idx",
             ),
             models.Index(
                 fields=["external_id"],
-                condition=Q(processing__in=["orphan", "failed"]),
+                condition=Q(processing__in=CALLBACK_UNMATCHED),
                 name="callback_unmatched_ext_idx",
             ),
             models.Index(

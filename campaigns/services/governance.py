@@ -138,7 +138,7 @@ def campaigns_audience_grew(*, audience, added: int, actor: Actor | None) -> Non
     approved = Campaign.objects.filter(
         audiences=audience,
         approved_at__isnull=False,
-        status__in=[Campaign.Status.DRAFT, Campaign.Status.SCHEDULED],
+        status__in=Campaign.EDITABLE_STATUSES,
     ).distinct()
     for campaign in approved:
         approval_withdraw(
@@ -156,7 +156,7 @@ def approval_withdraw(*, campaign: Campaign, actor: Actor | None, why: str) -> N
             Campaign.objects.select_for_update(no_key=True)
             .filter(
                 pk=campaign.pk,
-                status__in=[Campaign.Status.DRAFT, Campaign.Status.SCHEDULED],
+                status__in=Campaign.EDITABLE_STATUSES,
             )
             .first()
         )

@@ -100,7 +100,7 @@ def campaign_content_problems(*, campaign: Campaign) -> list[str]:
 def campaign_launch_problems(*, campaign: Campaign) -> list[str]:
     """Everything that stops `campaign` from launching, in words for a marketer."""
     problems = []
-    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+    if campaign.status not in Campaign.EDITABLE_STATUSES:
         problems.append(
             f"The campaign is {campaign.get_status_display().lower()}; only a draft "
             "or scheduled campaign can be launched."
