@@ -530,37 +530,41 @@ def _event_insert(values: list) -> bool:
     check: on a broken connection it fails, and is sent again on a new one (at
     worst the event is stored twice, and a duplicate changes nothing).
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return _event_insert_once(values)
+    if connection.vendor != "postgresql":
+        return _event_insert_embedded(values)
+    if connection.in_atomic_block:
+        return _event_insert_prepared(values)
     connection.health_check_done = True
     try:
-        return _event_insert_once(values)
+        return _event_insert_prepared(values)
     except (InterfaceError, OperationalError):
         logger.warning("database connection lost; storing the callback again")
         connection.close()
-        return _event_insert_once(values)
+        return _event_insert_prepared(values)
 
 
-def _event_insert_once(values: list) -> bool:
-    event, recipient = CallbackEvent._meta.db_table, Recipient._meta.db_table
-    insert = (
-        f"INSERT INTO {event} (received_at, method, headers, raw_body, signature,"  # noqa: S608 - table names from model metadata
-        " kind, processing, error, status_code, reference_id, external_id,"
-        " recipient_id) VALUES ({}, {}, {}, {}, {}, {}, 'received', '', {}, {},"
-        " {}, NULL)"
-    )
+def _event_insert_sql(placeholders) -> str:
+    return (
+        f"INSERT INTO {CallbackEvent._meta.db_table} (received_at, method, headers,"  # noqa: S608 - table name from model metadata
+        " raw_body, signature, kind, processing, error, status_code, reference_id,"
+        " external_id, recipient_id) VALUES ({}, {}, {}, {}, {}, {}, 'received', '',"
+        " {}, {}, {}, NULL)"
+    ).format(*placeholders)
+
+
+def _event_insert_embedded(values: list) -> bool:
+    # The embedded database plans in microseconds: no need to prepare.
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            # The embedded database plans in microseconds: no need to prepare.
-            cursor.execute(insert.format(*["%s"] * 9), values)
-            reference, external = values[7], values[8]
-            return (
-                bool(reference)
-                and Recipient.objects.filter(reference_id=reference).exists()
-            ) or (
-                bool(external)
-                and Recipient.objects.filter(external_id=external).exists()
-            )
+        cursor.execute(_event_insert_sql(["%s"] * 9), values)
+    reference, external = values[7], values[8]
+    return (
+        bool(reference) and Recipient.objects.filter(reference_id=reference).exists()
+    ) or (bool(external) and Recipient.objects.filter(external_id=external).exists())
+
+
+def _event_insert_prepared(values: list) -> bool:
+    recipient = Recipient._meta.db_table
+    with connection.cursor() as cursor:
         raw = connection.connection
         if raw not in _PREPARED_ON:
             # Whether the recipient is known, in the same round trip: one
@@ -575,7 +579,7 @@ def _event_insert_once(values: list) -> bool:
                 " varchar, varchar, integer, varchar, varchar) AS "
             )
             cursor.execute(
-                prepare + insert.format(*(f"${n}" for n in range(1, 10))) + known
+                prepare + _event_insert_sql(f"${n}" for n in range(1, 10)) + known
             )
             _PREPARED_ON.add(raw)
         cursor.execute(
