@@ -405,6 +405,20 @@ def apply_at_once(payload) -> None:
     )
 
 
+def for_every_order_and_duplication(test):
+    """Run `test(sequence, data)` for each callback sequence, with 40 drawn
+    orders and duplications (see `in_order_and_shuffled`)."""
+    return pytest.mark.parametrize("sequence", [fallback_sequence, read_sequence])(
+        given(data=st.data())(
+            hsettings(
+                max_examples=40,
+                deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture],
+            )(test)
+        )
+    )
+
+
 def in_order_and_shuffled(sequence, data):
     """The final state of a recipient given `sequence` in Telesign's order, and
     a second recipient with the same reports shuffled and partly duplicated."""
@@ -424,13 +438,7 @@ def in_order_and_shuffled(sequence, data):
     return final_state(expected_recipient), recipient, shuffled
 
 
-@pytest.mark.parametrize("sequence", [fallback_sequence, read_sequence])
-@given(data=st.data())
-@hsettings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@for_every_order_and_duplication
 def test_any_order_and_duplication_gives_the_same_final_state(sequence, data):
     expected, recipient, shuffled = in_order_and_shuffled(sequence, data)
     for payload in shuffled:

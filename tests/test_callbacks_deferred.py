@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from campaigns.models import CallbackEvent, ChannelAttempt, Recipient
@@ -23,9 +21,9 @@ from .test_callbacks import (
     _counter,
     fallback_sequence,
     final_state,
+    for_every_order_and_duplication,
     in_order_and_shuffled,
     make_recipient,
-    read_sequence,
     viber_reply,
 )
 from .workers import start_run_worker
@@ -108,13 +106,7 @@ def test_a_stop_reply_is_applied_by_the_batch(client):
     assert contact.opted_out_at is not None
 
 
-@pytest.mark.parametrize("sequence", [fallback_sequence, read_sequence])
-@given(data=st.data())
-@hsettings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@for_every_order_and_duplication
 def test_batches_give_the_same_final_state_as_applying_at_once(sequence, data):
     expected, recipient, shuffled = in_order_and_shuffled(sequence, data)
     for payload in shuffled:
