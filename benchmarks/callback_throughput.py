@@ -20,7 +20,7 @@ import time
 
 import requests
 
-from .common import ROOT, machine, prepare_database
+from .common import ROOT, gunicorn_command, machine, prepare_database
 
 PORT = 8133
 
@@ -236,20 +236,7 @@ def main():
         "CALLBACK_APPLY": args.apply,
     }
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--workers",
-            "2",
-            "--threads",
-            str(args.gunicorn_threads),
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
+        gunicorn_command(PORT, threads=args.gunicorn_threads),
         cwd=ROOT,
         env=env,
     )

@@ -52,6 +52,24 @@ def prepare_database(kind: str, *, fresh: bool = True) -> str:
     return url
 
 
+def gunicorn_command(port: int, *, threads: int = 4) -> list[str]:
+    """The web server as the Procfile runs it: 2 workers with threads."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--workers",
+        "2",
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+
+
 def start_sandbox(port: int, *extra: str) -> subprocess.Popen:
     """The sandbox in its own process, so it does not share our interpreter."""
     env = {**os.environ, "LOG_LEVEL": "WARNING"}

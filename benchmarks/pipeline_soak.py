@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from .common import ROOT, machine, prepare_database
+from .common import ROOT, gunicorn_command, machine, prepare_database
 
 WEB_PORT, SANDBOX_PORT = 8134, 8135
 
@@ -56,20 +56,7 @@ def main():
             env=env,
         ),
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--bind",
-                f"127.0.0.1:{WEB_PORT}",
-                "--log-level",
-                "warning",
-            ],
+            gunicorn_command(WEB_PORT),
             cwd=ROOT,
             env=env,
         ),
