@@ -5,13 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from .test_production import free_port
+from .workers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,13 +36,6 @@ def running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def wait_until(condition, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.3)
 
 
 def answers(url: str) -> bool:
@@ -91,13 +84,13 @@ def test_run_local_starts_web_worker_and_sandbox_and_one_signal_stops_them(
     )
     started: set[int] = set()
     try:
-        wait_until(
+        wait_for(
             lambda: (
                 answers(f"http://127.0.0.1:{web_port}/health/?check=web")
                 and answers(f"http://127.0.0.1:{sandbox_port}/health")
             ),
             timeout=60,
-            what="web and sandbox did not come up",
+            what="web and sandbox to answer",
         )
         started = children_of(run_local.pid)
         assert len(started) == 3  # web, worker, sandbox
@@ -105,10 +98,10 @@ def test_run_local_starts_web_worker_and_sandbox_and_one_signal_stops_them(
         run_local.send_signal(signum)
 
         assert run_local.wait(timeout=30) == 0
-        wait_until(
+        wait_for(
             lambda: not any(running(pid) for pid in started),
             timeout=15,
-            what="a process run_local started is still running",
+            what="every process run_local started to stop",
         )
         assert not answers(f"http://127.0.0.1:{web_port}/health/?check=web")
     finally:
