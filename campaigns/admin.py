@@ -39,8 +39,8 @@ from .models import (
     InboundMessage,
     Recipient,
 )
-from .services import callbacks, sending
 from .sms import personalise, sms_segments
+from .telesign import telesign_uses_sandbox
 from .telesign.codes import STATUS_CODES
 
 
@@ -571,19 +571,19 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Launch selected campaigns", permissions=["launch"])
     def launch_selected(self, request, queryset):
-        self._run_for_each(request, queryset, sending.campaign_launch, "launched")
+        self._run_for_each(request, queryset, services.campaign_launch, "launched")
 
     @admin.action(description="Pause selected campaigns", permissions=["launch"])
     def pause_selected(self, request, queryset):
-        self._run_for_each(request, queryset, sending.campaign_pause, "paused")
+        self._run_for_each(request, queryset, services.campaign_pause, "paused")
 
     @admin.action(description="Resume selected campaigns", permissions=["launch"])
     def resume_selected(self, request, queryset):
-        self._run_for_each(request, queryset, sending.campaign_resume, "resumed")
+        self._run_for_each(request, queryset, services.campaign_resume, "resumed")
 
     @admin.action(description="Cancel selected campaigns", permissions=["launch"])
     def cancel_selected(self, request, queryset):
-        self._run_for_each(request, queryset, sending.campaign_cancel, "cancelled")
+        self._run_for_each(request, queryset, services.campaign_cancel, "cancelled")
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -624,7 +624,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         campaign = self._campaign_for_launching(request, campaign_id)
         if request.method == "POST":
             try:
-                result = sending.campaign_launch(
+                result = services.campaign_launch(
                     campaign=campaign, actor=services.actor_from_request(request)
                 )
             except services.DomainError as exc:
@@ -652,18 +652,18 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
             "original": campaign,
             "campaign": campaign,
             "summary": summary,
-            "problems": sending.campaign_launch_problems(campaign=campaign),
+            "problems": services.campaign_launch_problems(campaign=campaign),
             "duration_minutes": max(1, round(seconds / 60)),
-            "uses_sandbox": sending.telesign_uses_sandbox(),
+            "uses_sandbox": telesign_uses_sandbox(),
         }
         return TemplateResponse(
             request, "admin/campaigns/campaign/launch.html", context
         )
 
     CONTROL_ACTIONS = {
-        "pause": (sending.campaign_pause, "paused"),
-        "resume": (sending.campaign_resume, "resumed"),
-        "cancel": (sending.campaign_cancel, "cancelled"),
+        "pause": (services.campaign_pause, "paused"),
+        "resume": (services.campaign_resume, "resumed"),
+        "cancel": (services.campaign_cancel, "cancelled"),
         "approve": (services.campaign_approve, "approved"),
     }
 
@@ -690,7 +690,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, admin.ModelAdmin):
         form = TestSendForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                outcomes = sending.campaign_test_send(
+                outcomes = services.campaign_test_send(
                     campaign=campaign,
                     phones=form.cleaned_data["phones"],
                     actor=services.actor_from_request(request),
@@ -952,7 +952,7 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     def rebuild_from_callbacks(self, request, queryset):
         for recipient in queryset:
-            callbacks.recipient_rebuild_from_events(recipient=recipient)
+            services.recipient_rebuild_from_events(recipient=recipient)
         self.message_user(request, f"Rebuilt {queryset.count()} recipient(s).")
 
 
@@ -1034,7 +1034,7 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Reprocess selected callbacks", permissions=["reprocess"])
     def reprocess(self, request, queryset):
-        outcomes = callbacks.callback_events_reprocess(events=queryset.order_by("id"))
+        outcomes = services.callback_events_reprocess(events=queryset.order_by("id"))
         summary = ", ".join(f"{count} {state}" for state, count in outcomes.items())
         self.message_user(request, f"Reprocessed: {summary or 'nothing'}.")
 

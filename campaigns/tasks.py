@@ -7,7 +7,7 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
-from .services import sending
+from . import services
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def campaign_send_task(campaign_id: int) -> dict:
     """Sends for a bounded time slice, then queues the next slice, so workers
     stop gracefully within seconds and campaigns share workers fairly."""
-    summary = sending.campaign_send_run(
+    summary = services.campaign_send_run(
         campaign_id=campaign_id, max_seconds=settings.SEND_TASK_SLICE_SECONDS
     )
     if summary.stopped_because == "time slice used":
@@ -27,10 +27,10 @@ def campaign_send_task(campaign_id: int) -> dict:
 @task()
 def engine_tick_task() -> dict:
     """Runs the engine's housekeeping, then queues itself again."""
-    if not sending.engine_tick_claim():
+    if not services.engine_tick_claim():
         return {"skipped": "another tick ran recently"}
     try:
-        return sending.engine_tick()
+        return services.engine_tick()
     finally:
         run_after = timezone.now() + timedelta(seconds=settings.ENGINE_TICK_SECONDS)
         engine_tick_task.using(run_after=run_after).enqueue()

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..services import callbacks
+from .. import services
 from .serializers import (
     CallbackAnswerSerializer,
     CallbackErrorSerializer,
@@ -63,28 +63,28 @@ class TelesignCallbackView(APIView):
         except ValueError:
             declared = 0
         if declared > limit:
-            callbacks.callback_rejection_count(
+            services.callback_rejection_count(
                 reason="too_large", remote_addr=remote_addr
             )
             return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
         body = request.body
         if len(body) > limit:
-            callbacks.callback_rejection_count(
+            services.callback_rejection_count(
                 reason="too_large", remote_addr=remote_addr
             )
             return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
-        signature = callbacks.callback_authenticate(headers=request.headers, body=body)
+        signature = services.callback_authenticate(headers=request.headers, body=body)
         if signature is None:
             has_header = bool(
                 request.headers.get("Authorization")
                 or request.headers.get("X-TS-Authorization")
             )
             reason = "bad_signature" if has_header else "missing_signature"
-            callbacks.callback_rejection_count(reason=reason, remote_addr=remote_addr)
+            services.callback_rejection_count(reason=reason, remote_addr=remote_addr)
             return Response(
                 {"error": "Missing or invalid Telesign signature."}, status=401
             )
-        _, status, payload = callbacks.callback_receive(
+        _, status, payload = services.callback_receive(
             method=request.method,
             headers=request.headers,
             body=body,

@@ -4,6 +4,17 @@ Admin actions, API views, tasks and management commands call these and do
 nothing else of substance.
 """
 
+from .callbacks import (
+    callback_authenticate,
+    callback_events_apply_batch,
+    callback_events_reprocess,
+    callback_orphans_apply,
+    callback_receive,
+    callback_rejection_count,
+    callbacks_apply_pending,
+    recipient_rebuild_from_events,
+)
+from .demo import demo_workspace_ensure
 from .errors import DomainError
 from .governance import (
     Actor,
@@ -15,11 +26,29 @@ from .governance import (
     login_success_record,
     login_wait_seconds,
 )
+from .operations import worker_heartbeat_beat, worker_heartbeat_stop
 from .reports import (
     campaign_follow_up_create,
     campaign_report_current,
     campaign_report_refresh,
     campaign_reports_refresh_due,
+)
+from .sending import (
+    LaunchResult,
+    SendRunSummary,
+    TestSendResult,
+    campaign_cancel,
+    campaign_content_problems,
+    campaign_launch,
+    campaign_launch_problems,
+    campaign_pause,
+    campaign_resume,
+    campaign_send_run,
+    campaign_test_send,
+    engine_tick,
+    engine_tick_claim,
+    engine_tick_ensure,
+    worker_identity,
 )
 from .workspace import (
     BULK_BATCH_SIZE,
@@ -40,24 +69,50 @@ __all__ = [
     "Actor",
     "DomainError",
     "EnsuredLogin",
+    "LaunchResult",
+    "SendRunSummary",
+    "TestSendResult",
     "actor_from_request",
     "audience_import_check",
     "audience_import_confirm",
     "audience_import_discard",
     "audience_import_parse",
     "audit_record",
+    "callback_authenticate",
+    "callback_events_apply_batch",
+    "callback_events_reprocess",
+    "callback_orphans_apply",
+    "callback_receive",
+    "callback_rejection_count",
+    "callbacks_apply_pending",
     "campaign_approve",
+    "campaign_cancel",
+    "campaign_content_problems",
     "campaign_follow_up_create",
+    "campaign_launch",
+    "campaign_launch_problems",
+    "campaign_pause",
     "campaign_report_current",
     "campaign_report_refresh",
     "campaign_reports_refresh_due",
+    "campaign_resume",
     "campaign_saved",
+    "campaign_send_run",
+    "campaign_test_send",
     "contacts_opt_in",
     "contacts_opt_out",
+    "demo_workspace_ensure",
+    "engine_tick",
+    "engine_tick_claim",
+    "engine_tick_ensure",
     "image_asset_create",
     "image_asset_fill_from_upload",
     "login_failure_record",
     "login_success_record",
     "login_wait_seconds",
     "logins_ensure",
+    "recipient_rebuild_from_events",
+    "worker_heartbeat_beat",
+    "worker_heartbeat_stop",
+    "worker_identity",
 ]

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from campaigns import services
 from campaigns.models import CallbackEvent
-from campaigns.services import callbacks
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             events = CallbackEvent.objects.filter(pk__in=ids)
         if states:
             events = events | CallbackEvent.objects.filter(processing__in=states)
-        outcomes = callbacks.callback_events_reprocess(
+        outcomes = services.callback_events_reprocess(
             events=events.order_by("received_at", "id")
         )
         if not outcomes:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
-from campaigns.services.sending import engine_tick_ensure
+from campaigns.services import engine_tick_ensure
 from campaigns.telesign import telesign_uses_sandbox
 
 

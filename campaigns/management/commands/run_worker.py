@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from campaigns.services.callbacks import callbacks_apply_pending
+from campaigns.services import callbacks_apply_pending
 from campaigns.services.operations import worker_heartbeat_beat, worker_heartbeat_stop
 
 
