@@ -5,13 +5,13 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ..db.audience_members import audience_members_insert
 from ..models import (
     Audience,
-    AudienceMember,
     AuditEntry,
     CallbackEvent,
     Campaign,
@@ -190,13 +190,8 @@ def campaign_follow_up_create(
 
 def _audience_fill(*, audience: Audience, recipients: QuerySet) -> int:
     """Add the recipients' contacts to `audience` in one statement."""
-    contact_ids = recipients.values("contact_id")
-    sql, params = contact_ids.query.sql_with_params()
-    member = AudienceMember._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {member} (audience_id, contact_id, added_at)"  # noqa: S608
-            f" SELECT %s, ids.contact_id, %s FROM ({sql}) ids",
-            [audience.pk, timezone.now(), *params],
-        )
-        return cursor.rowcount
+    return audience_members_insert(
+        audience_id=audience.pk,
+        contact_ids=recipients.values("contact_id"),
+        added_at=timezone.now(),
+    )
