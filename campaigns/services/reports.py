@@ -18,7 +18,11 @@ from ..models import (
     CampaignReport,
     EngineState,
 )
-from ..selectors import campaign_follow_up_recipients, campaign_report_figures
+from ..selectors import (
+    ReportFigures,
+    campaign_follow_up_recipients,
+    campaign_report_figures,
+)
 from .errors import DomainError
 from .governance import Actor, audit_record
 
@@ -28,23 +32,24 @@ ACTIVE_STATUSES = (Campaign.Status.SENDING, Campaign.Status.PAUSED)
 
 
 def campaign_report_refresh(*, campaign: Campaign) -> CampaignReport:
-    """Recompute a campaign's figures from the database and store them."""
+    """Recompute a campaign's figures from the database and store them (as
+    JSON: ReportFigures.from_json reads them back)."""
     started = time.perf_counter()
     figures = campaign_report_figures(campaign=campaign)
-    rates = figures["rates"]
+    rates = figures.rates
     report, _ = CampaignReport.objects.update_or_create(
         campaign=campaign,
         defaults={
             "computed_at": timezone.now(),
             "compute_seconds": time.perf_counter() - started,
             "stale": False,
-            "figures": figures,
-            "recipients": figures["recipients"],
-            "progress": figures["progress"],
-            "viber_delivery_rate": rates["viber_delivery"],
-            "fallback_rate": rates["fallback"],
-            "completion_rate": rates["completion"],
-            "read_rate": rates["read"],
+            "figures": figures.to_json(),
+            "recipients": figures.recipients,
+            "progress": figures.progress,
+            "viber_delivery_rate": rates.viber_delivery,
+            "fallback_rate": rates.fallback,
+            "completion_rate": rates.completion,
+            "read_rate": rates.read,
         },
     )
     return report
@@ -76,12 +81,16 @@ def campaign_report_current(*, campaign: Campaign) -> CampaignReport:
     report.campaign = campaign
     cheap = report.compute_seconds <= settings.REPORT_INLINE_MAX_SECONDS
     if cheap and (
-        report.stale
-        or campaign.status in ACTIVE_STATUSES
-        or report.figures.get("final") != report.figures.get("recipients")
+        report.stale or campaign.status in ACTIVE_STATUSES or _has_open_outcomes(report)
     ):
         return campaign_report_refresh(campaign=campaign)
     return report
+
+
+def _has_open_outcomes(report: CampaignReport) -> bool:
+    """Whether the stored figures count recipients whose outcome may change."""
+    figures = ReportFigures.from_json(report.figures)
+    return figures.final != figures.recipients
 
 
 def campaign_reports_refresh_due(*, now: datetime | None = None) -> int:
