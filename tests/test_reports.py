@@ -5,6 +5,7 @@ tested in tests/selectors/test_reports.py."""
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -65,6 +66,56 @@ def test_report_page_shows_the_funnel_rates_and_charts(marketer_client, finished
     assert "https://" not in html.replace(campaign.image.public_url, "")
     # Everything is final or suppressed except three: the page keeps refreshing.
     assert 'http-equiv="refresh"' in html
+
+
+def _tile_numbers(html: str) -> dict[str, str]:
+    """Each tile's number as the page shows it, by the tile's key."""
+    return dict(
+        re.findall(
+            r'data-tile="([a-z_]+)">.*?<span class="tile-value">([^<]*)</span>',
+            html,
+            flags=re.DOTALL,
+        )
+    )
+
+
+def test_report_page_shows_every_figure_of_a_campaign_with_every_outcome(
+    marketer_client, finished, settings
+):
+    """The page renders each figure: a figure the template cannot find would
+    show as an empty cell, not an error."""
+    settings.PRICE_VIBER_MESSAGE = 0.01
+    settings.PRICE_SMS_SEGMENT = 0.05
+    campaign, _ = finished
+    make_recipient(campaign, make_contact(), outcome=O.CANCELLED)
+    for index in range(10):  # twelve reasons of failure in all: two not listed
+        make_recipient(
+            campaign, make_contact(), outcome=O.FAILED, send_status=S.REJECTED,
+            sent_at=T0, failure_reason=f"Reason {index}",
+        )  # fmt: skip
+    html = marketer_client.get(report_url(campaign)).content.decode()
+    assert _tile_numbers(html) == {
+        "audience": "21",
+        "suppressed": "3",
+        "attempted": "18",
+        "viber_delivered": "2",
+        "read": "1",
+        "sms_delivered": "2",
+        "failed": "12",
+        "pending": "2",
+        "unconfirmed": "1",
+        "cancelled": "1",
+    }
+    assert "3 fell back to SMS" in html and "1 not sent yet" in html
+    assert "1 opted out · 0 invalid · 2 duplicate" in html
+    # Deliveries over time: the chart's numbers, and time to delivery.
+    assert "Show the numbers" in html and "10:01:40" in html
+    viber_times = '<th scope="row">Viber</th><td>2</td><td>10.0 s</td><td>20.0 s</td>'
+    assert viber_times in html
+    assert "The ten most frequent reasons" in html  # more reasons than listed
+    assert "Message is read" in html  # the status codes table
+    # Cost: six Viber and three SMS attempts, the SMS text one segment.
+    assert "<td>6</td><td>0.06</td>" in html and "<td>3 × 1 segment(s)</td>" in html
 
 
 def test_report_page_stops_refreshing_once_every_outcome_is_final(
