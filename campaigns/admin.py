@@ -105,6 +105,14 @@ class ImageAssetAdmin(admin.ModelAdmin):
             "created_at",
         ]
 
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("upload")
+        services.image_asset_save(
+            asset=obj,
+            data=upload.read() if upload else None,
+            file_name=upload.name if upload else "",
+        )
+
     @admin.display(description="Image")
     def thumbnail(self, obj):
         return image_thumbnail(obj)

@@ -431,3 +431,19 @@ def test_the_status_code_filter_lists_described_codes_and_takes_any_code(
     wrong = recipients_page(marketer_client, campaign, status_code__exact="abc")
     assert wrong.status_code == 302 and "e=1" in wrong["Location"]
     assert Recipient.objects.filter(campaign=campaign).count() == 4
+
+
+def test_a_refused_upload_leaves_no_file_in_storage(marketer_client, media_root):
+    from pathlib import Path
+
+    for refused in (
+        {"name": ""},  # a valid image, but the form misses its name
+        {"name": "Sale", "external_url": "http://cdn.example.com/a.jpg"},
+    ):
+        image = SimpleUploadedFile("sale.png", image_bytes("PNG"), "image/png")
+        response = marketer_client.post(
+            reverse("admin:campaigns_imageasset_add"), {**refused, "upload": image}
+        )
+        assert response.status_code == 200
+        assert ImageAsset.objects.count() == 0
+        assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
