@@ -388,7 +388,7 @@ def launched_with(count: int) -> Campaign:
 
 def recipients_page(client, campaign, **filters):
     """The recipient list as a report tile links to it."""
-    from campaigns.admin_reports import recipients_url
+    from campaigns.admin import recipients_url
 
     return client.get(recipients_url(campaign.pk, **filters))
 
