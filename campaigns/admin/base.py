@@ -47,16 +47,16 @@ class AdminPage:
 
 
 class CustomPagesMixin:
-    """A ModelAdmin's custom pages: its `pages`, their context and their object."""
+    """A ModelAdmin's `custom_pages`: their URLs, their context, their object."""
 
-    pages: tuple[AdminPage, ...] = ()
+    custom_pages: tuple[AdminPage, ...] = ()
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             *(
                 path(page.route, wrap(getattr(self, page.view)), name=page.name)
-                for page in self.pages
+                for page in self.custom_pages
             ),
             *super().get_urls(),
         ]

@@ -249,7 +249,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     def cancel_selected(self, request, queryset):
         self._run_for_each(request, queryset, services.campaign_cancel, "cancelled")
 
-    pages = (
+    custom_pages = (
         AdminPage(
             "<int:campaign_id>/preview/", "preview_view", "campaigns_campaign_preview"
         ),

@@ -51,8 +51,8 @@ REPORT_PAGES = (
 
 
 class CampaignReportsAdminMixin:
-    """Report, comparison, export and resend for CampaignAdmin, whose pages
-    (base.CustomPagesMixin) include REPORT_PAGES."""
+    """Report, comparison, export and resend for CampaignAdmin, whose
+    custom_pages (base.CustomPagesMixin) include REPORT_PAGES."""
 
     def has_report_permission(self, request, obj=None):
         return request.user.has_perm("campaigns.view_campaign_report")

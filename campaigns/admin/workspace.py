@@ -179,7 +179,7 @@ class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
     readonly_fields = ["contacts_link", "created_at"]
     fields = ["name", "description", "contacts_link", "created_at"]
     inlines = [AudienceImportInline]
-    pages = (
+    custom_pages = (
         AdminPage(
             "<int:audience_id>/import/",
             "import_upload_view",
