@@ -56,7 +56,7 @@ def main():
     from django.test import Client
     from django.urls import reverse
 
-    from campaigns.admin_reports import attempts_url, recipients_url
+    from campaigns.admin.report_tiles import attempts_url, recipients_url
     from campaigns.models import Campaign, CampaignReport, ChannelAttempt, Recipient
     from campaigns.services import campaign_report_refresh
 

@@ -68,13 +68,8 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:
-    """Parse `content`; raise AudienceFileError if the file cannot be read at all."""
-    text = _decode(content)
-    if not text.strip():
-        raise AudienceFileError("The file is empty.")
-    first_line = text.lstrip("\r\n").splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+def _header_row(reader) -> list[str]:
+    """The first row with any text in it."""
     try:
         raw_headers = next(reader)
         while not any(h.strip() for h in raw_headers):
@@ -83,8 +78,11 @@ def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudience
         raise AudienceFileError("The file has no header row.") from exc
     except csv.Error as exc:
         raise AudienceFileError(f"The file is not valid CSV: {exc}.") from exc
+    return raw_headers
 
-    keys = [_header_key(h) for h in raw_headers]
+
+def _phone_column(raw_headers: list[str], keys: list[str]) -> int:
+    """The index of the one phone column; the file is refused without one."""
     phone_columns = [i for i, key in enumerate(keys) if key in PHONE_HEADERS]
     if not phone_columns:
         raise AudienceFileError(
@@ -99,53 +97,88 @@ def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudience
         raise AudienceFileError(
             "Column names repeat: " + ", ".join(sorted(duplicated)) + "."
         )
-    phone_index = phone_columns[0]
+    return phone_columns[0]
 
+
+def _name_and_attributes(
+    values: list[str], keys: list[str], phone_index: int
+) -> tuple[str, dict[str, str]]:
+    name = ""
+    attributes: dict[str, str] = {}
+    for i, key in enumerate(keys):
+        if i == phone_index or not key or i >= len(values):
+            continue
+        value = values[i].strip()[:MAX_ATTRIBUTE_LENGTH]
+        if key in NAME_HEADERS:
+            name = value
+        elif value:
+            attributes[key] = value
+    if not name and ("first_name" in attributes or "last_name" in attributes):
+        name = " ".join(
+            p for p in (attributes.get("first_name"), attributes.get("last_name")) if p
+        )
+    return name[:200], attributes
+
+
+@dataclass
+class _RowReader:
+    """Sorts each data row into parsed, rejected or duplicate."""
+
+    raw_headers: list[str]
+    keys: list[str]
+    phone_index: int
+    default_region: str
+    parsed: ParsedAudienceCsv
+    first_line_of_phone: dict[str, int] = field(default_factory=dict)
+
+    def read(self, line: int, values: list[str]) -> None:
+        if not any(v.strip() for v in values):
+            return
+        keys = self.keys
+        row = {
+            self.raw_headers[i].strip(): v for i, v in enumerate(values[: len(keys)])
+        }
+        if len(values) > len(keys):
+            self.parsed.rejected.append(
+                RejectedRow(
+                    line,
+                    row,
+                    f"The row has {len(values)} values but the header has "
+                    f"{len(keys)} columns.",
+                )
+            )
+            return
+        raw_phone = values[self.phone_index] if self.phone_index < len(values) else ""
+        try:
+            phone = phone_normalize(raw_phone, default_region=self.default_region)
+        except PhoneNumberError as exc:
+            self.parsed.rejected.append(RejectedRow(line, row, str(exc)))
+            return
+        if phone in self.first_line_of_phone:
+            self.parsed.duplicates.append(
+                (line, self.first_line_of_phone[phone], phone)
+            )
+            return
+        self.first_line_of_phone[phone] = line
+        name, attributes = _name_and_attributes(values, keys, self.phone_index)
+        self.parsed.rows.append(ParsedRow(line, phone, name, attributes))
+
+
+def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:
+    """Parse `content`; raise AudienceFileError if the file cannot be read at all."""
+    text = _decode(content)
+    if not text.strip():
+        raise AudienceFileError("The file is empty.")
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    raw_headers = _header_row(reader)
+    keys = [_header_key(h) for h in raw_headers]
+    phone_index = _phone_column(raw_headers, keys)
     parsed = ParsedAudienceCsv(headers=[h.strip() for h in raw_headers])
-    first_line_of_phone: dict[str, int] = {}
+    rows = _RowReader(raw_headers, keys, phone_index, default_region, parsed)
     try:
         for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            row = {raw_headers[i].strip(): v for i, v in enumerate(values[: len(keys)])}
-            if len(values) > len(keys):
-                parsed.rejected.append(
-                    RejectedRow(
-                        line,
-                        row,
-                        f"The row has {len(values)} values but the header has "
-                        f"{len(keys)} columns.",
-                    )
-                )
-                continue
-            raw_phone = values[phone_index] if phone_index < len(values) else ""
-            try:
-                phone = phone_normalize(raw_phone, default_region=default_region)
-            except PhoneNumberError as exc:
-                parsed.rejected.append(RejectedRow(line, row, str(exc)))
-                continue
-            if phone in first_line_of_phone:
-                parsed.duplicates.append((line, first_line_of_phone[phone], phone))
-                continue
-            first_line_of_phone[phone] = line
-            name = ""
-            attributes: dict[str, str] = {}
-            for i, key in enumerate(keys):
-                if i == phone_index or not key or i >= len(values):
-                    continue
-                value = values[i].strip()[:MAX_ATTRIBUTE_LENGTH]
-                if key in NAME_HEADERS:
-                    name = value
-                elif value:
-                    attributes[key] = value
-            if not name and ("first_name" in attributes or "last_name" in attributes):
-                name = " ".join(
-                    p
-                    for p in (attributes.get("first_name"), attributes.get("last_name"))
-                    if p
-                )
-            parsed.rows.append(ParsedRow(line, phone, name[:200], attributes))
+            rows.read(reader.line_num, values)
     except csv.Error as exc:
         raise AudienceFileError(
             f"The file is not valid CSV near line {reader.line_num}: {exc}."

@@ -88,6 +88,12 @@ def timeline_clock(epoch: int, bucket_seconds: int) -> str:
     return moment.strftime("%m-%d %H:%M" if bucket_seconds >= 3600 else "%H:%M:%S")
 
 
+# The deliveries chart's geometry, in SVG units: plot height, the width of one
+# column, the gap between two periods, the left margin (axis labels) and the
+# bottom margin (times and legend).
+PLOT_HEIGHT, COLUMN, GAP, LEFT, BOTTOM = 160, 7, 4, 44, 36
+
+
 def timeline_chart(*, chart_id: str, timeline: dict) -> SafeString:
     """Deliveries per time bucket: a Viber and an SMS column side by side."""
     buckets = timeline.get("buckets") or []
@@ -95,70 +101,8 @@ def timeline_chart(*, chart_id: str, timeline: dict) -> SafeString:
         return mark_safe('<p class="chart-empty">No deliveries yet.</p>')
     size = timeline["bucket_seconds"]
     biggest = max(max(viber, sms) for _, viber, sms in buckets) or 1
-    plot_height, column, gap, left, bottom = 160, 7, 4, 44, 36
-    width = left + len(buckets) * (2 * column + gap) + 10
-    height = plot_height + bottom
-    columns = []
-    for index, (epoch, viber, sms) in enumerate(buckets):
-        x = left + index * (2 * column + gap)
-        for offset, (count, channel) in enumerate(((viber, "viber"), (sms, "sms"))):
-            bar = round(plot_height * count / biggest, 1)
-            columns.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
-                    "<title>{} UTC, {}: {}</title></rect>",
-                    x + offset * column,
-                    round(plot_height - bar, 1),
-                    column,
-                    bar,
-                    COLORS[channel],
-                    timeline_clock(epoch, size),
-                    "Viber" if channel == "viber" else "SMS",
-                    count,
-                )
-            )
-    first, last = buckets[0][0], buckets[-1][0]
-    viber_total = sum(row[1] for row in buckets)
-    sms_total = sum(row[2] for row in buckets)
-    description = (
-        f"{viber_total} Viber and {sms_total} SMS deliveries between "
-        f"{timeline_clock(first, size)} and {timeline_clock(last + size, size)} "
-        "UTC, in "
-        f"{len(buckets)} periods of {size} seconds; busiest period {biggest}."
-    )
-    axis = format_html(
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"></line>'
-        '<text x="{}" y="12" text-anchor="end" class="chart-label">{}</text>'
-        '<text x="{}" y="{}" text-anchor="end" class="chart-label">0</text>'
-        '<text x="{}" y="{}" class="chart-label">{}</text>'
-        '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
-        left - 2,
-        plot_height,
-        width,
-        plot_height,
-        left - 6,
-        biggest,
-        left - 6,
-        plot_height,
-        left,
-        plot_height + 16,
-        timeline_clock(first, size),
-        width - 4,
-        plot_height + 16,
-        timeline_clock(last + size, size),
-    )
-    legend = format_html(
-        '<text x="{}" y="{}" class="chart-label">'
-        '<tspan fill="{}">■</tspan> Viber ({})  '
-        '<tspan fill="{}">■</tspan> SMS ({})  · one pair of columns per {} s</text>',
-        left,
-        plot_height + 32,
-        COLORS["viber"],
-        viber_total,
-        COLORS["sms"],
-        sms_total,
-        size,
-    )
+    width = LEFT + len(buckets) * (2 * COLUMN + GAP) + 10
+    height = PLOT_HEIGHT + BOTTOM
     return format_html(
         '<svg class="chart" id="{}" role="img" aria-labelledby="{}-title {}-desc" '
         'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMinYMin meet">'
@@ -171,8 +115,89 @@ def timeline_chart(*, chart_id: str, timeline: dict) -> SafeString:
         height,
         chart_id,
         chart_id,
-        description,
-        axis,
-        mark_safe("".join(columns)),  # noqa: S308 - each column built by format_html
-        legend,
+        _timeline_description(buckets, size, biggest),
+        _timeline_axis(buckets, size, biggest, width),
+        _timeline_columns(buckets, size, biggest),
+        _timeline_legend(buckets, size),
+    )
+
+
+def _timeline_columns(buckets: list, size: int, biggest: int) -> SafeString:
+    """A Viber and an SMS column per period, each titled with its count."""
+    columns = []
+    for index, (epoch, viber, sms) in enumerate(buckets):
+        x = LEFT + index * (2 * COLUMN + GAP)
+        for offset, (count, channel) in enumerate(((viber, "viber"), (sms, "sms"))):
+            bar = round(PLOT_HEIGHT * count / biggest, 1)
+            columns.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'
+                    "<title>{} UTC, {}: {}</title></rect>",
+                    x + offset * COLUMN,
+                    round(PLOT_HEIGHT - bar, 1),
+                    COLUMN,
+                    bar,
+                    COLORS[channel],
+                    timeline_clock(epoch, size),
+                    "Viber" if channel == "viber" else "SMS",
+                    count,
+                )
+            )
+    return mark_safe("".join(columns))  # noqa: S308 - each column built by format_html
+
+
+def _timeline_description(buckets: list, size: int, biggest: int) -> str:
+    """The chart in words, for screen readers and text browsers."""
+    first, last = buckets[0][0], buckets[-1][0]
+    viber_total = sum(row[1] for row in buckets)
+    sms_total = sum(row[2] for row in buckets)
+    return (
+        f"{viber_total} Viber and {sms_total} SMS deliveries between "
+        f"{timeline_clock(first, size)} and {timeline_clock(last + size, size)} "
+        "UTC, in "
+        f"{len(buckets)} periods of {size} seconds; busiest period {biggest}."
+    )
+
+
+def _timeline_axis(buckets: list, size: int, biggest: int, width: int) -> SafeString:
+    """The base line, the scale (0 and the busiest count) and the time span."""
+    first, last = buckets[0][0], buckets[-1][0]
+    return format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"></line>'
+        '<text x="{}" y="12" text-anchor="end" class="chart-label">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end" class="chart-label">0</text>'
+        '<text x="{}" y="{}" class="chart-label">{}</text>'
+        '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
+        LEFT - 2,
+        PLOT_HEIGHT,
+        width,
+        PLOT_HEIGHT,
+        LEFT - 6,
+        biggest,
+        LEFT - 6,
+        PLOT_HEIGHT,
+        LEFT,
+        PLOT_HEIGHT + 16,
+        timeline_clock(first, size),
+        width - 4,
+        PLOT_HEIGHT + 16,
+        timeline_clock(last + size, size),
+    )
+
+
+def _timeline_legend(buckets: list, size: int) -> SafeString:
+    """Which colour is which channel, with each channel's total."""
+    viber_total = sum(row[1] for row in buckets)
+    sms_total = sum(row[2] for row in buckets)
+    return format_html(
+        '<text x="{}" y="{}" class="chart-label">'
+        '<tspan fill="{}">■</tspan> Viber ({})  '
+        '<tspan fill="{}">■</tspan> SMS ({})  · one pair of columns per {} s</text>',
+        LEFT,
+        PLOT_HEIGHT + 32,
+        COLORS["viber"],
+        viber_total,
+        COLORS["sms"],
+        sms_total,
+        size,
     )

@@ -7,10 +7,9 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .images import ImageRejected
+from .images import ImageRejected, image_inspect
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
-from .services import image_asset_fill_from_upload
 from .services.governance import (
     client_address,
     login_failure_record,
@@ -81,15 +80,14 @@ class ImageAssetForm(forms.ModelForm):
                     f"be at most {settings.IMAGE_MAX_BYTES / (1024 * 1024):.1f} MB.",
                 )
                 return cleaned
+            # Checked by content here; stored only once the form is valid, by
+            # the service the admin's save calls (services.image_asset_save).
+            data = upload.read()
+            upload.seek(0)
             try:
-                image_asset_fill_from_upload(
-                    asset=self.instance, data=upload.read(), file_name=upload.name
-                )
+                image_inspect(data)
             except ImageRejected as exc:
                 self.add_error("upload", str(exc))
-        elif external_url:
-            lower = urlparse(external_url).path.lower()
-            self.instance.format = "PNG" if lower.endswith(".png") else "JPEG"
         return cleaned
 
 

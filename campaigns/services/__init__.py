@@ -61,6 +61,7 @@ from .workspace import (
     contacts_opt_out,
     image_asset_create,
     image_asset_fill_from_upload,
+    image_asset_save,
     logins_ensure,
 )
 
@@ -107,6 +108,7 @@ __all__ = [
     "engine_tick_ensure",
     "image_asset_create",
     "image_asset_fill_from_upload",
+    "image_asset_save",
     "login_failure_record",
     "login_success_record",
     "login_wait_seconds",

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -18,6 +19,7 @@ from ..models import (
     AudienceMember,
     Contact,
     ImageAsset,
+    ImageFormat,
     OptOutSource,
 )
 from .errors import DomainError
@@ -55,6 +57,25 @@ def image_asset_fill_from_upload(
 def image_asset_create(*, name: str, data: bytes, file_name: str) -> ImageAsset:
     asset = ImageAsset(name=name)
     image_asset_fill_from_upload(asset=asset, data=data, file_name=file_name)
+    asset.save()
+    return asset
+
+
+def image_asset_save(
+    *, asset: ImageAsset, data: bytes | None = None, file_name: str = ""
+) -> ImageAsset:
+    """Save an image of the library once its form has been validated.
+
+    Storing the uploaded file (`data`) happens here and never while a form is
+    validated, so a refused form leaves no file behind. A new image hosted
+    elsewhere takes its format from its address's extension. Raises
+    images.ImageRejected if `data` is not a usable image after all.
+    """
+    if data is not None:
+        image_asset_fill_from_upload(asset=asset, data=data, file_name=file_name)
+    elif asset.pk is None and asset.external_url:
+        lower = urlparse(asset.external_url).path.lower()
+        asset.format = ImageFormat.PNG if lower.endswith(".png") else ImageFormat.JPEG
     asset.save()
     return asset
 

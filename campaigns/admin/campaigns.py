@@ -1,0 +1,418 @@
+"""Campaigns: the editor, its actions and its pages before and while sending.
+
+The change form shows what a launch would do (targeted recipients, cost,
+approval); the campaign's own pages preview the message for a contact,
+test-send it, launch it and pause, resume, cancel or approve it. Its report,
+export and comparison pages and the list's rate columns are in `reports`.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from .. import selectors, services
+from ..forms import CampaignForm, TestSendForm
+from ..models import Campaign, Recipient
+from ..sms import personalise, sms_segments
+from ..telesign import telesign_uses_sandbox
+from .base import AdminPage, CustomPagesMixin
+from .reports import REPORT_PAGES, CampaignReportsAdminMixin
+from .workspace import image_thumbnail
+
+
+@admin.register(Campaign)
+class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmin):
+    form = CampaignForm
+    list_display = [
+        "name",
+        "status",
+        "image_thumbnail",
+        "progress_column",
+        "viber_rate_column",
+        "fallback_rate_column",
+        "completion_rate_column",
+        "report_link",
+        "scheduled_at",
+        "created_at",
+    ]
+    list_filter = ["status", "message_type", "sms_fallback_enabled"]
+    search_fields = ["name"]
+    filter_horizontal = ["audiences"]
+    list_select_related = ["image", "report"]
+    autocomplete_fields = []
+    fieldsets = [
+        (None, {"fields": ["name", "status", "status_reason"]}),
+        (
+            "Viber message",
+            {"fields": ["image", "image_preview", "viber_template", "message_type"]},
+        ),
+        (
+            "SMS",
+            {
+                "fields": [
+                    "sms_fallback_enabled",
+                    "sms_only",
+                    "fallback_time",
+                    "sms_text",
+                    "sms_length",
+                ]
+            },
+        ),
+        (
+            "Audience",
+            {"fields": ["audiences", "audience_summary", "estimated_cost"]},
+        ),
+        (
+            "Sending",
+            {
+                "fields": [
+                    "scheduled_at",
+                    "max_send_rate",
+                    "send_window_start",
+                    "send_window_end",
+                    "send_progress",
+                ]
+            },
+        ),
+        ("Approval", {"fields": ["approval"]}),
+        (
+            "History",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "audit_trail_link",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "started_at",
+                    "completed_at",
+                ],
+            },
+        ),
+    ]
+
+    class Media:
+        js = ["campaigns/sms_counter.js"]
+        css = {"all": ["campaigns/admin.css"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [
+            "status",
+            "status_reason",
+            "send_progress",
+            "image_preview",
+            "sms_length",
+            "audience_summary",
+            "estimated_cost",
+            "approval",
+            "audit_trail_link",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "completed_at",
+        ]
+        if obj is not None and obj.is_content_locked:
+            readonly += list(Campaign.CONTENT_FIELDS)
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # After the audiences are saved, so an audience change counts as an edit.
+        super().save_related(request, form, formsets, change)
+        services.campaign_saved(
+            campaign=form.instance,
+            actor=services.actor_from_request(request),
+            created=not change,
+            changed=list(form.changed_data),
+        )
+
+    @admin.display(description="Image")
+    def image_thumbnail(self, obj):
+        return image_thumbnail(obj.image)
+
+    @admin.display(description="Image preview")
+    def image_preview(self, obj):
+        if not obj.pk:
+            return "Shown after saving."
+        return image_thumbnail(obj.image, height=160)
+
+    @admin.display(description="Length")
+    def sms_length(self, obj):
+        segments = sms_segments(obj.sms_text or "")
+        return (
+            f"{segments.characters} characters, {segments.segments} segment(s), "
+            f"{segments.encoding} (before personalisation)"
+        )
+
+    @admin.display(description="Recipients targeted")
+    def audience_summary(self, obj):
+        if not obj.pk:
+            return "Shown after saving."
+        summary = selectors.campaign_audience_summary(campaign=obj)
+        return (
+            f"{summary['targeted']} recipient(s) would be messaged: "
+            f"{summary['contacts']} contact(s) in the audiences, "
+            f"{summary['opted_out']} opted out and excluded."
+        )
+
+    @admin.display(description="Progress")
+    def send_progress(self, obj):
+        if not obj.pk or obj.status == Campaign.Status.DRAFT:
+            return "Not launched yet."
+        progress = selectors.campaign_send_progress(campaign=obj)
+        labels = dict(Recipient.SendStatus.choices)
+        return (
+            format_html_join(
+                ", ",
+                "{}: {}",
+                ((labels[key], count) for key, count in progress.items() if count),
+            )
+            or "No recipients."
+        )
+
+    def has_launch_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.launch_campaign")
+
+    def has_approve_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.approve_campaign")
+
+    @admin.display(description="Approval")
+    def approval(self, obj):
+        if obj.approved_at:
+            return f"Approved by {obj.approved_by} on {obj.approved_at:%Y-%m-%d %H:%M}."
+        if settings.FOUR_EYES_LAUNCH:
+            return (
+                "Not approved yet: someone other than its author, with the Approver "
+                "role, must approve it before it can start."
+            )
+        return "Not approved (approval is optional: FOUR_EYES_LAUNCH is off)."
+
+    @admin.display(description="Audit trail")
+    def audit_trail_link(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:campaigns_auditentry_changelist")
+        return format_html(
+            '<a href="{}?campaign__id__exact={}">Who did what to this campaign</a>',
+            url,
+            obj.pk,
+        )
+
+    @admin.action(description="Approve selected campaigns", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_approve, "approved")
+
+    actions = [
+        "launch_selected",
+        "pause_selected",
+        "resume_selected",
+        "cancel_selected",
+        "approve_selected",
+        "compare_selected",
+        "resend_failed",
+        "resend_failed_pending_by_sms",
+    ]
+
+    def _run_for_each(self, request, queryset, service, done: str):
+        succeeded = 0
+        for campaign in queryset:
+            try:
+                service(campaign=campaign, actor=services.actor_from_request(request))
+                succeeded += 1
+            except services.DomainError as exc:
+                self.message_user(request, f"{campaign}: {exc}", messages.ERROR)
+        if succeeded:
+            self.message_user(
+                request, f"{succeeded} campaign(s) {done}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Launch selected campaigns", permissions=["launch"])
+    def launch_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_launch, "launched")
+
+    @admin.action(description="Pause selected campaigns", permissions=["launch"])
+    def pause_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_pause, "paused")
+
+    @admin.action(description="Resume selected campaigns", permissions=["launch"])
+    def resume_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_resume, "resumed")
+
+    @admin.action(description="Cancel selected campaigns", permissions=["launch"])
+    def cancel_selected(self, request, queryset):
+        self._run_for_each(request, queryset, services.campaign_cancel, "cancelled")
+
+    custom_pages = (
+        AdminPage(
+            "<int:campaign_id>/preview/", "preview_view", "campaigns_campaign_preview"
+        ),
+        AdminPage(
+            "<int:campaign_id>/launch/", "launch_view", "campaigns_campaign_launch"
+        ),
+        AdminPage(
+            "<int:campaign_id>/control/<str:action>/",
+            "control_view",
+            "campaigns_campaign_control",
+        ),
+        AdminPage(
+            "<int:campaign_id>/test-send/",
+            "test_send_view",
+            "campaigns_campaign_test_send",
+        ),
+        *REPORT_PAGES,
+    )
+
+    def page_queryset(self):
+        # Every page of a campaign shows its image.
+        return Campaign.objects.select_related("image")
+
+    def _change_url(self, campaign) -> str:
+        return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_launch": self.has_launch_permission(request),
+            "can_report": self.has_report_permission(request),
+            "can_approve": self.has_approve_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def preview_view(self, request, campaign_id):
+        campaign = self.page_object(
+            campaign_id, allowed=self.has_view_permission(request)
+        )
+        contact_id = request.GET.get("contact")
+        contact = selectors.campaign_preview_contact(
+            campaign=campaign,
+            contact_id=int(contact_id) if contact_id and contact_id.isdigit() else None,
+        )
+        sms_text = personalise(campaign.sms_text, contact) if contact else ""
+        return self.page_response(
+            request,
+            "admin/campaigns/campaign/preview.html",
+            title=f"Preview of “{campaign}”",
+            original=campaign,
+            campaign=campaign,
+            contact=contact,
+            sample_contacts=selectors.campaign_target_contacts(
+                campaign=campaign
+            ).order_by("id")[:20],
+            sms_text=sms_text,
+            sms_segments=sms_segments(sms_text),
+        )
+
+    def launch_view(self, request, campaign_id):
+        campaign = self.page_object(
+            campaign_id, allowed=self.has_launch_permission(request)
+        )
+        if request.method == "POST":
+            try:
+                result = services.campaign_launch(
+                    campaign=campaign, actor=services.actor_from_request(request)
+                )
+            except services.DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request, message_for_launch(campaign, result), messages.SUCCESS
+                )
+            return HttpResponseRedirect(self._change_url(campaign))
+        summary = selectors.campaign_audience_summary(campaign=campaign)
+        seconds = summary["targeted"] / campaign.max_send_rate
+        return self.page_response(
+            request,
+            "admin/campaigns/campaign/launch.html",
+            title=f"Launch “{campaign}”?",
+            original=campaign,
+            campaign=campaign,
+            summary=summary,
+            problems=services.campaign_launch_problems(campaign=campaign),
+            duration_minutes=max(1, round(seconds / 60)),
+            uses_sandbox=telesign_uses_sandbox(),
+        )
+
+    CONTROL_ACTIONS = {
+        "pause": (services.campaign_pause, "paused"),
+        "resume": (services.campaign_resume, "resumed"),
+        "cancel": (services.campaign_cancel, "cancelled"),
+        "approve": (services.campaign_approve, "approved"),
+    }
+
+    def control_view(self, request, campaign_id, action):
+        campaign = self.page_object(
+            campaign_id,
+            allowed=self.has_approve_permission(request)
+            if action == "approve"
+            else self.has_launch_permission(request),
+        )
+        if request.method != "POST" or action not in self.CONTROL_ACTIONS:
+            return HttpResponseRedirect(self._change_url(campaign))
+        service, done = self.CONTROL_ACTIONS[action]
+        try:
+            service(campaign=campaign, actor=services.actor_from_request(request))
+        except services.DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, f"“{campaign}” {done}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(campaign))
+
+    def test_send_view(self, request, campaign_id):
+        campaign = self.page_object(
+            campaign_id, allowed=self.has_launch_permission(request)
+        )
+        form = TestSendForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcomes = services.campaign_test_send(
+                    campaign=campaign,
+                    phones=form.cleaned_data["phones"],
+                    actor=services.actor_from_request(request),
+                )
+            except services.DomainError as exc:
+                form.add_error("phones", str(exc))
+            else:
+                for outcome in outcomes:
+                    self.message_user(request, *message_for_test_send(outcome))
+                return HttpResponseRedirect(self._change_url(campaign))
+        return self.page_response(
+            request,
+            "admin/campaigns/campaign/test_send.html",
+            title=f"Test send “{campaign}”",
+            original=campaign,
+            campaign=campaign,
+            form=form,
+        )
+
+
+def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:
+    """What a launch did, for the message shown after it."""
+    if result.scheduled:
+        return (
+            f"“{campaign}” is scheduled to start at "
+            f"{result.campaign.scheduled_at:%Y-%m-%d %H:%M %Z}."
+        )
+    to_message = result.recipients - result.suppressed
+    return (
+        f"“{campaign}” launched: {to_message} recipient(s) to "
+        f"message, {result.suppressed} suppressed."
+    )
+
+
+def message_for_test_send(outcome: services.TestSendResult) -> tuple[str, int]:
+    """Telesign's answer to one test send, as a message and its level."""
+    result = outcome.result
+    level = messages.SUCCESS if result.status == "accepted" else messages.WARNING
+    detail = (
+        f"accepted by Telesign (reference {result.reference_id})"
+        if result.status == "accepted"
+        else f"{result.status}: {result.code or ''} {result.description}"
+    )
+    return f"Test send to {outcome.phone}: {detail}", level

@@ -1,0 +1,104 @@
+"""Delivery records: callbacks, refusals and recipient lists of any size."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.admin.delivery_records import CappedCountPaginator
+from campaigns.admin.report_tiles import recipients_url
+from campaigns.models import CallbackEvent, Campaign, Recipient
+from campaigns.telesign.codes import STATUS_CODES
+
+from ..factories import make_audience, make_campaign, make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_refused_callbacks_are_visible_to_an_admin_only(
+    admin_client, marketer_client, records
+):
+    url = reverse("admin:campaigns_callbackrejection_changelist")
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "bad_signature" in page.content.decode()
+    assert marketer_client.get(url).status_code == 403
+
+
+def test_callback_event_page_shows_the_raw_json_pretty_printed(admin_client, records):
+    event = records["callbackevent"]
+    CallbackEvent.objects.filter(pk=event.pk).update(
+        raw_body=b'{"status":{"code":3000}}'
+    )
+    page = admin_client.get(
+        reverse("admin:campaigns_callbackevent_change", args=[event.pk])
+    ).content.decode()
+    assert "&quot;status&quot;: {\n    &quot;code&quot;: 3000" in page
+
+
+def test_recipient_page_links_the_callbacks_that_shaped_it(marketer_client, records):
+    recipient = records["recipient"]
+    page = marketer_client.get(
+        reverse("admin:campaigns_recipient_change", args=[recipient.pk])
+    ).content.decode()
+    event_url = reverse(
+        "admin:campaigns_callbackevent_change", args=[records["callbackevent"].pk]
+    )
+    assert event_url in page
+
+
+def launched_with(count: int) -> Campaign:
+    """A campaign whose `count` recipients were materialised as at launch."""
+    contacts = [make_contact(f"+4479112{i:05d}") for i in range(count)]
+    campaign = make_campaign([make_audience(contacts=contacts)])
+    Recipient.objects.bulk_create(
+        [
+            Recipient(
+                campaign=campaign,
+                contact=contact,
+                phone=contact.phone,
+                external_id=f"c{campaign.pk}-{contact.pk}",
+                status_code=3000 if i % 2 else 3056,
+            )
+            for i, contact in enumerate(reversed(contacts))
+        ]
+    )
+    return campaign
+
+
+def recipients_page(client, campaign, **filters):
+    """The recipient list as a report tile links to it."""
+    return client.get(recipients_url(campaign.pk, **filters))
+
+
+def test_recipient_lists_count_no_further_than_their_cap(marketer_client, monkeypatch):
+    campaign = launched_with(7)
+    page = recipients_page(marketer_client, campaign).content.decode()
+    assert "7 recipients" in page and "More than" not in page
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
+    answer = recipients_page(marketer_client, campaign)
+    assert answer.context["cl"].result_count == 6  # counted up to the cap, plus one
+    assert "More than 5 recipients" in answer.content.decode()
+
+
+def test_a_campaigns_recipients_are_listed_in_contact_order(marketer_client):
+    campaign = launched_with(4)
+    listed = recipients_page(marketer_client, campaign).context["cl"].result_list
+    contact_ids = [recipient.contact_id for recipient in listed]
+    assert contact_ids == sorted(contact_ids)
+
+
+def test_the_status_code_filter_lists_described_codes_and_takes_any_code(
+    marketer_client,
+):
+    campaign = launched_with(4)
+    page = recipients_page(marketer_client, campaign).content.decode()
+    assert f"3056 {STATUS_CODES[3056].description}" in page  # Telesign's words
+
+    delivered = recipients_page(marketer_client, campaign, status_code__exact="3000")
+    assert {r.status_code for r in delivered.context["cl"].result_list} == {3000}
+    assert delivered.context["cl"].result_count == 2
+    Recipient.objects.filter(campaign=campaign).update(status_code=3999)
+    unknown = recipients_page(marketer_client, campaign, status_code__exact="3999")
+    assert unknown.context["cl"].result_count == 4  # not in the table, still found
+    wrong = recipients_page(marketer_client, campaign, status_code__exact="abc")
+    assert wrong.status_code == 302 and "e=1" in wrong["Location"]
+    assert Recipient.objects.filter(campaign=campaign).count() == 4

@@ -1,0 +1,126 @@
+"""The workspace as a marketer clicks through it: images, contacts, audiences."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns.models import AudienceImport, Contact, ImageAsset
+
+from ..factories import image_bytes, make_audience, make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_marketer_can_upload_an_image_and_sees_a_clear_error_for_a_fake(
+    marketer_client,
+):
+    fake = SimpleUploadedFile("sale.png", b"not really a png", "image/png")
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"), {"name": "Fake", "upload": fake}
+    )
+    assert response.status_code == 200
+    assert "not a JPEG or PNG image" in response.content.decode()
+    assert ImageAsset.objects.count() == 0
+
+    real = SimpleUploadedFile("sale.jpg", image_bytes("PNG"), "image/jpeg")
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"), {"name": "Sale", "upload": real}
+    )
+    assert response.status_code == 302
+    assert ImageAsset.objects.get().format == "PNG"
+
+
+def test_external_image_must_be_https(marketer_client):
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"),
+        {"name": "Hosted", "external_url": "http://cdn.example.com/a.jpg"},
+    )
+    assert "https only" in response.content.decode()
+    assert ImageAsset.objects.count() == 0
+
+
+def test_contact_phone_is_normalised_on_save(marketer_client):
+    response = marketer_client.post(
+        reverse("admin:campaigns_contact_add"),
+        {"phone": "07911 123 456", "name": "Ana", "attributes": "{}"},
+    )
+    assert response.status_code == 302
+    assert Contact.objects.get().phone == "+447911123456"
+
+
+def test_bulk_opt_out_and_opt_in_actions(marketer_client):
+    contacts = [make_contact(), make_contact()]
+    url = reverse("admin:campaigns_contact_changelist")
+    ids = [c.pk for c in contacts]
+    response = marketer_client.post(
+        url, {"action": "opt_out", "_selected_action": ids}, follow=True
+    )
+    assert "2 contact(s) opted out" in response.content.decode()
+    assert Contact.objects.filter(opted_out_at__isnull=False).count() == 2
+    marketer_client.post(url, {"action": "opt_in", "_selected_action": ids})
+    assert Contact.objects.filter(opted_out_at__isnull=True).count() == 2
+
+
+def test_csv_import_upload_check_confirm(marketer_client):
+    audience = make_audience("Newsletter")
+    csv = b"phone;first_name\n07911 123456;Ana\n0044 7911 123457;Ben\n3.8E+11;Cy\n"
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {"file": SimpleUploadedFile("list.csv", csv, "text/csv")},
+    )
+    assert response.status_code == 302
+    check_url = response["Location"]
+    page = marketer_client.get(check_url).content.decode()
+    assert "shortened by Excel" in page
+    assert '<strong id="rows-valid">2</strong>' in page
+    assert Contact.objects.count() == 0  # nothing written before confirmation
+
+    rejected = marketer_client.get(check_url + "rejected.csv")
+    assert rejected["Content-Type"].startswith("text/csv")
+    assert b"3.8E+11" in rejected.content and b"shortened by Excel" in rejected.content
+
+    done = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
+    assert "2 new contact(s), 2 added" in done.content.decode()
+    assert audience.contacts.count() == 2
+    assert AudienceImport.objects.get().status == AudienceImport.Status.IMPORTED
+
+
+def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):
+    audience = make_audience()
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {"file": SimpleUploadedFile("list.csv", b"name\nAna\n", "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "needs a column named" in response.content.decode()
+    assert AudienceImport.objects.count() == 0
+
+
+def test_a_refused_upload_leaves_no_file_in_storage(marketer_client, media_root):
+    for refused in (
+        {"name": ""},  # a valid image, but the form misses its name
+        {"name": "Sale", "external_url": "http://cdn.example.com/a.jpg"},
+    ):
+        image = SimpleUploadedFile("sale.png", image_bytes("PNG"), "image/png")
+        response = marketer_client.post(
+            reverse("admin:campaigns_imageasset_add"), {**refused, "upload": image}
+        )
+        assert response.status_code == 200
+        assert ImageAsset.objects.count() == 0
+        assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def test_a_hosted_image_is_saved_with_the_format_of_its_address(marketer_client):
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"),
+        {"name": "Hosted", "external_url": "https://cdn.example.com/a.png"},
+    )
+    assert response.status_code == 302
+    asset = ImageAsset.objects.get()
+    assert (asset.format, asset.external_url) == (
+        "PNG",
+        "https://cdn.example.com/a.png",
+    )
+    assert not asset.file
