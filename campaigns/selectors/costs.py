@@ -7,6 +7,7 @@ from django.db.models import F, Sum
 
 from ..models import Campaign, CampaignReport
 from ..sms import sms_segments
+from .reports import ReportFigures
 
 
 def measured_fallback_rate() -> float | None:
@@ -70,20 +71,20 @@ def campaign_cost_estimate(*, campaign: Campaign, targeted: int) -> dict | None:
     }
 
 
-def campaign_cost_actual(*, campaign: Campaign, figures: dict) -> dict | None:
+def campaign_cost_actual(*, campaign: Campaign, figures: ReportFigures) -> dict | None:
     """What was sent, priced: one Viber message per Viber attempt, the SMS
     text's segments (before personalisation) per SMS attempt."""
     prices = _message_prices(campaign)
     if prices is None:
         return None
     viber_price, sms_price, segments = prices
-    attempts = figures.get("attempts", {})
-    viber = attempts.get("viber", 0) * viber_price
-    sms = attempts.get("sms", 0) * sms_price
+    attempts = figures.attempts
+    viber = attempts.viber * viber_price
+    sms = attempts.sms * sms_price
     return {
         "currency": settings.PRICE_CURRENCY,
-        "viber_messages": attempts.get("viber", 0),
-        "sms_messages": attempts.get("sms", 0),
+        "viber_messages": attempts.viber,
+        "sms_messages": attempts.sms,
         "sms_segments": segments,
         "viber": _money(viber),
         "sms": _money(sms),

@@ -16,7 +16,7 @@ def test_actual_cost_prices_each_channel_attempt(finished, settings):
     settings.PRICE_SMS_SEGMENT = 0.05
     settings.PRICE_CURRENCY = "EUR"
     campaign, _ = finished
-    figures = selectors.campaign_report_figures(campaign=campaign).to_json()
+    figures = selectors.campaign_report_figures(campaign=campaign)
     cost = selectors.campaign_cost_actual(campaign=campaign, figures=figures)
     assert cost["viber_messages"] == 6 and cost["sms_messages"] == 3
     assert (cost["viber"], cost["sms"], cost["total"]) == ("0.06", "0.15", "0.21")
