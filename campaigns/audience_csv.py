@@ -10,8 +10,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from .exports import csv_safe_cell
 from .phones import PhoneNumberError, phone_normalize
+from .selectors.exports import csv_safe_cell
 
 PHONE_HEADERS = {"phone", "phone_number", "phonenumber", "mobile", "msisdn", "number"}
 NAME_HEADERS = {"name", "full_name"}

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from .selectors import Timeline
+
 COLORS = {
     "viber": "#7360f2",
     "sms": "#2e7d32",
@@ -94,12 +96,12 @@ def timeline_clock(epoch: int, bucket_seconds: int) -> str:
 PLOT_HEIGHT, COLUMN, GAP, LEFT, BOTTOM = 160, 7, 4, 44, 36
 
 
-def timeline_chart(*, chart_id: str, timeline: dict) -> SafeString:
+def timeline_chart(*, chart_id: str, timeline: Timeline) -> SafeString:
     """Deliveries per time bucket: a Viber and an SMS column side by side."""
-    buckets = timeline.get("buckets") or []
+    buckets = timeline.buckets
     if not buckets:
         return mark_safe('<p class="chart-empty">No deliveries yet.</p>')
-    size = timeline["bucket_seconds"]
+    size = timeline.bucket_seconds
     biggest = max(max(viber, sms) for _, viber, sms in buckets) or 1
     width = LEFT + len(buckets) * (2 * COLUMN + GAP) + 10
     height = PLOT_HEIGHT + BOTTOM

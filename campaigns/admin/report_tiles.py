@@ -5,6 +5,7 @@ counts, filtered the way the figure counts them, so a marketer can always
 open the rows behind a figure.
 """
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from ..charts import percent, timeline_clock
 from ..models import Campaign, Channel, Recipient
+from ..selectors import ReportFigures, Timeline
 from ..telesign.codes import status_code_info
 
 
@@ -42,7 +44,7 @@ def seconds_text(value: float | None) -> str:
     return f"{value / 3600:.1f} h"
 
 
-def report_tiles(campaign: Campaign, figures: dict) -> list[dict]:
+def report_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """The report's headline numbers, each with the recipients it counts."""
     return [
         *_reach_tiles(campaign, figures),
@@ -52,23 +54,23 @@ def report_tiles(campaign: Campaign, figures: dict) -> list[dict]:
     ]
 
 
-def _reach_tiles(campaign: Campaign, figures: dict) -> list[dict]:
+def _reach_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """Whom the campaign was for, whom it left out and whom it sent to."""
     pk = campaign.pk
     O = Recipient.Outcome  # noqa: E741 - short alias for a long enum
-    suppressed = figures["suppressed"]
+    suppressed = figures.suppressed
     return [
         {
             "key": "audience",
             "label": "Audience",
-            "value": figures["recipients"],
+            "value": figures.recipients,
             "detail": f"{campaign.audience_duplicates} duplicate(s) merged",
             "url": recipients_url(pk),
         },
         {
             "key": "suppressed",
             "label": "Suppressed",
-            "value": figures["suppressed_total"],
+            "value": figures.suppressed_total,
             "detail": (
                 f"{suppressed['opted_out']} opted out · "
                 f"{suppressed['invalid']} invalid · "
@@ -79,14 +81,14 @@ def _reach_tiles(campaign: Campaign, figures: dict) -> list[dict]:
         {
             "key": "attempted",
             "label": "Attempted",
-            "value": figures["attempted"],
+            "value": figures.attempted,
             "detail": "sent to Telesign",
             "url": recipients_url(pk, attempted="yes"),
         },
     ]
 
 
-def _delivery_tiles(campaign: Campaign, figures: dict) -> list[dict]:
+def _delivery_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """What reached people, on Viber or by SMS."""
     pk = campaign.pk
     O = Recipient.Outcome  # noqa: E741
@@ -94,16 +96,16 @@ def _delivery_tiles(campaign: Campaign, figures: dict) -> list[dict]:
         {
             "key": "viber_delivered",
             "label": "Delivered on Viber",
-            "value": figures["viber_delivered"],
-            "detail": percent(figures["rates"]["viber_delivery"]) + " of attempted",
+            "value": figures.viber_delivered,
+            "detail": percent(figures.rates.viber_delivery) + " of attempted",
             "url": recipients_url(pk, outcome__exact=O.VIBER_DELIVERED),
             "color": "viber",
         },
         {
             "key": "read",
             "label": "Read on Viber",
-            "value": figures["read"],
-            "detail": percent(figures["rates"]["read"]) + " of Viber deliveries",
+            "value": figures.read,
+            "detail": percent(figures.rates.read) + " of Viber deliveries",
             "url": recipients_url(pk, read="yes"),
             "color": "read",
         },
@@ -112,15 +114,15 @@ def _delivery_tiles(campaign: Campaign, figures: dict) -> list[dict]:
             "label": (
                 "Delivered by SMS" if campaign.sms_only else "Fell back, SMS delivered"
             ),
-            "value": figures["sms_delivered"],
-            "detail": f"{figures['fell_back']} fell back to SMS",
+            "value": figures.sms_delivered,
+            "detail": f"{figures.fell_back} fell back to SMS",
             "url": recipients_url(pk, outcome__exact=O.SMS_DELIVERED),
             "color": "sms",
         },
     ]
 
 
-def _unfinished_tiles(campaign: Campaign, figures: dict) -> list[dict]:
+def _unfinished_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """What did not reach anyone, or has no final answer yet."""
     pk = campaign.pk
     O = Recipient.Outcome  # noqa: E741
@@ -128,23 +130,23 @@ def _unfinished_tiles(campaign: Campaign, figures: dict) -> list[dict]:
         {
             "key": "failed",
             "label": "Failed",
-            "value": figures["failed"],
-            "detail": f"{len(figures['failure_reasons'])} reason(s), below",
+            "value": figures.failed,
+            "detail": f"{len(figures.failure_reasons)} reason(s), below",
             "url": recipients_url(pk, outcome__exact=O.FAILED),
             "color": "failed",
         },
         {
             "key": "pending",
             "label": "Still pending",
-            "value": figures["pending"],
-            "detail": f"{figures['pending_not_sent']} not sent yet",
+            "value": figures.pending,
+            "detail": f"{figures.pending_not_sent} not sent yet",
             "url": recipients_url(pk, outcome__exact=O.PENDING),
             "color": "pending",
         },
         {
             "key": "unconfirmed",
             "label": "Unconfirmed",
-            "value": figures["unconfirmed"],
+            "value": figures.unconfirmed,
             "detail": "Telesign's answer was lost; waiting for a callback",
             "url": recipients_url(
                 pk,
@@ -155,26 +157,26 @@ def _unfinished_tiles(campaign: Campaign, figures: dict) -> list[dict]:
     ]
 
 
-def _cancelled_tiles(campaign: Campaign, figures: dict) -> list[dict]:
+def _cancelled_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """The recipients a cancellation kept from being messaged, if any."""
     pk = campaign.pk
     O = Recipient.Outcome  # noqa: E741
-    if not figures["outcomes"].get(O.CANCELLED):
+    if not figures.outcomes.get(O.CANCELLED):
         return []
     return [
         {
             "key": "cancelled",
             "label": "Not sent (cancelled)",
-            "value": figures["outcomes"][O.CANCELLED],
+            "value": figures.outcomes[O.CANCELLED],
             "detail": "the campaign was cancelled",
             "url": recipients_url(pk, outcome__exact=O.CANCELLED),
         }
     ]
 
 
-def outcome_rows(figures: dict) -> list[tuple[str, int, str]]:
+def outcome_rows(figures: ReportFigures) -> list[tuple[str, int, str]]:
     """The outcome chart's bars: label, count and colour key."""
-    outcomes = figures["outcomes"]
+    outcomes = figures.outcomes
     O = Recipient.Outcome  # noqa: E741
     return [
         ("Delivered on Viber", outcomes[O.VIBER_DELIVERED], "viber"),
@@ -186,23 +188,23 @@ def outcome_rows(figures: dict) -> list[tuple[str, int, str]]:
     ]
 
 
-def code_rows(campaign: Campaign, figures: dict) -> list[dict]:
+def code_rows(campaign: Campaign, figures: ReportFigures) -> list[dict]:
     """Telesign's status codes per channel, described and linked to the attempts."""
     rows = []
-    for row in figures["codes"]:
-        known = status_code_info(row["code"])
+    for row in figures.codes:
+        known = status_code_info(row.code)
         rows.append(
             {
-                **row,
-                "channel_label": Channel(row["channel"]).label,
-                "description": row["description"] or known.description,
+                **asdict(row),
+                "channel_label": Channel(row.channel).label,
+                "description": row.description or known.description,
                 "kind": known.kind,
                 "url": attempts_url(
                     campaign.pk,
-                    channel__exact=row["channel"],
+                    channel__exact=row.channel,
                     **(
-                        {"status_code__exact": row["code"]}
-                        if row["code"] is not None
+                        {"status_code__exact": row.code}
+                        if row.code is not None
                         else {"status_code__isnull": "True"}
                     ),
                 ),
@@ -211,11 +213,11 @@ def code_rows(campaign: Campaign, figures: dict) -> list[dict]:
     return rows
 
 
-def timeline_rows(campaign: Campaign, timeline: dict) -> list[dict]:
+def timeline_rows(campaign: Campaign, timeline: Timeline) -> list[dict]:
     """The chart's numbers as table rows, each count linked to its recipients."""
-    size = timeline["bucket_seconds"]
+    size = timeline.bucket_seconds
     rows = []
-    for epoch, viber, sms in timeline["buckets"]:
+    for epoch, viber, sms in timeline.buckets:
         period = {
             "delivered_at__gte": datetime.fromtimestamp(epoch, tz=UTC).isoformat(),
             "delivered_at__lt": datetime.fromtimestamp(

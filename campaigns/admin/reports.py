@@ -177,12 +177,12 @@ class CampaignReportsAdminMixin:
     def report_view(self, request, campaign_id):
         campaign = self._reported_campaign(request, campaign_id)
         report = services.campaign_report_current(campaign=campaign)
-        figures = report.figures
-        ttd = figures["time_to_delivery"]
+        figures = selectors.ReportFigures.from_json(report.figures)
+        ttd = figures.time_to_delivery
         live = campaign.status in (
             Campaign.Status.SENDING,
             Campaign.Status.PAUSED,
-        ) or bool(figures["pending"] + figures["unconfirmed"])
+        ) or bool(figures.pending + figures.unconfirmed)
         context = {
             "original": campaign,
             "campaign": campaign,
@@ -190,24 +190,24 @@ class CampaignReportsAdminMixin:
             "figures": figures,
             "tiles": report_tiles(campaign, figures),
             "rates": [
-                (label, percent(figures["rates"][key]), how)
+                (label, percent(getattr(figures.rates, key)), how)
                 for key, label, how in RATES
             ],
-            "timeline_rows": timeline_rows(campaign, figures["timeline"]),
+            "timeline_rows": timeline_rows(campaign, figures.timeline),
             "outcome_chart": bar_chart(
                 chart_id="outcome-chart",
                 title="Recipients by outcome",
                 rows=outcome_rows(figures),
             ),
             "timeline_chart": timeline_chart(
-                chart_id="timeline-chart", timeline=figures["timeline"]
+                chart_id="timeline-chart", timeline=figures.timeline
             ),
             "time_to_delivery": [
                 (
                     label,
-                    ttd[key]["count"],
-                    seconds_text(ttd[key]["median"]),
-                    seconds_text(ttd[key]["p90"]),
+                    getattr(ttd, key).count,
+                    seconds_text(getattr(ttd, key).median),
+                    seconds_text(getattr(ttd, key).p90),
                 )
                 for key, label in (("viber", "Viber"), ("sms", "SMS"))
             ],
@@ -220,7 +220,7 @@ class CampaignReportsAdminMixin:
                         campaign.pk, outcome__exact="failed", failure_reason=reason
                     ),
                 )
-                for reason, count in figures["failure_reasons"]
+                for reason, count in figures.failure_reasons
             ],
             "cost": selectors.campaign_cost_actual(campaign=campaign, figures=figures),
             "live": live,
@@ -294,7 +294,8 @@ def compare_columns(campaigns: list[Campaign]) -> list[dict]:
     """One column per campaign: the campaign, its figures and its cost."""
     columns = []
     for campaign in campaigns:
-        figures = services.campaign_report_current(campaign=campaign).figures
+        report = services.campaign_report_current(campaign=campaign)
+        figures = selectors.ReportFigures.from_json(report.figures)
         columns.append(
             {
                 "campaign": campaign,
@@ -312,42 +313,36 @@ def compare_rows(columns: list[dict]) -> list[tuple[str, list]]:
     return [
         ("Status", [c["campaign"].get_status_display() for c in columns]),
         ("Started", [c["campaign"].started_at for c in columns]),
-        ("Audience", [c["figures"]["recipients"] for c in columns]),
-        ("Suppressed", [c["figures"]["suppressed_total"] for c in columns]),
-        ("Attempted", [c["figures"]["attempted"] for c in columns]),
-        ("Delivered on Viber", [c["figures"]["viber_delivered"] for c in columns]),
-        ("Read on Viber", [c["figures"]["read"] for c in columns]),
-        ("Fell back to SMS", [c["figures"]["fell_back"] for c in columns]),
-        ("Delivered by SMS", [c["figures"]["sms_delivered"] for c in columns]),
-        ("Failed", [c["figures"]["failed"] for c in columns]),
-        ("Still pending", [c["figures"]["pending"] for c in columns]),
-        ("Unconfirmed", [c["figures"]["unconfirmed"] for c in columns]),
+        ("Audience", [c["figures"].recipients for c in columns]),
+        ("Suppressed", [c["figures"].suppressed_total for c in columns]),
+        ("Attempted", [c["figures"].attempted for c in columns]),
+        ("Delivered on Viber", [c["figures"].viber_delivered for c in columns]),
+        ("Read on Viber", [c["figures"].read for c in columns]),
+        ("Fell back to SMS", [c["figures"].fell_back for c in columns]),
+        ("Delivered by SMS", [c["figures"].sms_delivered for c in columns]),
+        ("Failed", [c["figures"].failed for c in columns]),
+        ("Still pending", [c["figures"].pending for c in columns]),
+        ("Unconfirmed", [c["figures"].unconfirmed for c in columns]),
         (
             "Viber delivery rate",
-            [percent(c["figures"]["rates"]["viber_delivery"]) for c in columns],
+            [percent(c["figures"].rates.viber_delivery) for c in columns],
         ),
         (
             "Fallback rate",
-            [percent(c["figures"]["rates"]["fallback"]) for c in columns],
+            [percent(c["figures"].rates.fallback) for c in columns],
         ),
         (
             "Completion rate",
-            [percent(c["figures"]["rates"]["completion"]) for c in columns],
+            [percent(c["figures"].rates.completion) for c in columns],
         ),
-        ("Read rate", [percent(c["figures"]["rates"]["read"]) for c in columns]),
+        ("Read rate", [percent(c["figures"].rates.read) for c in columns]),
         (
             "Median time to delivery, Viber",
-            [
-                seconds_text(c["figures"]["time_to_delivery"]["viber"]["median"])
-                for c in columns
-            ],
+            [seconds_text(c["figures"].time_to_delivery.viber.median) for c in columns],
         ),
         (
             "Median time to delivery, SMS",
-            [
-                seconds_text(c["figures"]["time_to_delivery"]["sms"]["median"])
-                for c in columns
-            ],
+            [seconds_text(c["figures"].time_to_delivery.sms.median) for c in columns],
         ),
         (
             "Cost",

@@ -5,20 +5,24 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ..db.audience_members import audience_members_insert
 from ..models import (
     Audience,
-    AudienceMember,
     AuditEntry,
     CallbackEvent,
     Campaign,
     CampaignReport,
     EngineState,
 )
-from ..selectors import campaign_follow_up_recipients, campaign_report_figures
+from ..selectors import (
+    ReportFigures,
+    campaign_follow_up_recipients,
+    campaign_report_figures,
+)
 from .errors import DomainError
 from .governance import Actor, audit_record
 
@@ -28,23 +32,24 @@ ACTIVE_STATUSES = (Campaign.Status.SENDING, Campaign.Status.PAUSED)
 
 
 def campaign_report_refresh(*, campaign: Campaign) -> CampaignReport:
-    """Recompute a campaign's figures from the database and store them."""
+    """Recompute a campaign's figures from the database and store them (as
+    JSON: ReportFigures.from_json reads them back)."""
     started = time.perf_counter()
     figures = campaign_report_figures(campaign=campaign)
-    rates = figures["rates"]
+    rates = figures.rates
     report, _ = CampaignReport.objects.update_or_create(
         campaign=campaign,
         defaults={
             "computed_at": timezone.now(),
             "compute_seconds": time.perf_counter() - started,
             "stale": False,
-            "figures": figures,
-            "recipients": figures["recipients"],
-            "progress": figures["progress"],
-            "viber_delivery_rate": rates["viber_delivery"],
-            "fallback_rate": rates["fallback"],
-            "completion_rate": rates["completion"],
-            "read_rate": rates["read"],
+            "figures": figures.to_json(),
+            "recipients": figures.recipients,
+            "progress": figures.progress,
+            "viber_delivery_rate": rates.viber_delivery,
+            "fallback_rate": rates.fallback,
+            "completion_rate": rates.completion,
+            "read_rate": rates.read,
         },
     )
     return report
@@ -76,12 +81,16 @@ def campaign_report_current(*, campaign: Campaign) -> CampaignReport:
     report.campaign = campaign
     cheap = report.compute_seconds <= settings.REPORT_INLINE_MAX_SECONDS
     if cheap and (
-        report.stale
-        or campaign.status in ACTIVE_STATUSES
-        or report.figures.get("final") != report.figures.get("recipients")
+        report.stale or campaign.status in ACTIVE_STATUSES or _has_open_outcomes(report)
     ):
         return campaign_report_refresh(campaign=campaign)
     return report
+
+
+def _has_open_outcomes(report: CampaignReport) -> bool:
+    """Whether the stored figures count recipients whose outcome may change."""
+    figures = ReportFigures.from_json(report.figures)
+    return figures.final != figures.recipients
 
 
 def campaign_reports_refresh_due(*, now: datetime | None = None) -> int:
@@ -190,13 +199,8 @@ def campaign_follow_up_create(
 
 def _audience_fill(*, audience: Audience, recipients: QuerySet) -> int:
     """Add the recipients' contacts to `audience` in one statement."""
-    contact_ids = recipients.values("contact_id")
-    sql, params = contact_ids.query.sql_with_params()
-    member = AudienceMember._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {member} (audience_id, contact_id, added_at)"  # noqa: S608
-            f" SELECT %s, ids.contact_id, %s FROM ({sql}) ids",
-            [audience.pk, timezone.now(), *params],
-        )
-        return cursor.rowcount
+    return audience_members_insert(
+        audience_id=audience.pk,
+        contact_ids=recipients.values("contact_id"),
+        added_at=timezone.now(),
+    )

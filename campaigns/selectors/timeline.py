@@ -1,0 +1,55 @@
+"""One message's story, step by step, for the recipient page."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+
+from ..models import CallbackEvent, Recipient
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    at: datetime
+    text: str
+    url: str = ""
+
+
+def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[TimelineStep]:
+    """One message's story: created, sent, each channel's last status, each
+    callback received (linked to its raw body), delivered, read, opted out."""
+    steps = [TimelineStep(recipient.created_at, "Queued for sending")]
+    if recipient.sent_at:
+        steps.append(
+            TimelineStep(
+                recipient.sent_at,
+                f"Sent to Telesign ({recipient.get_send_status_display().lower()})",
+            )
+        )
+    for attempt in recipient.attempts.all():
+        if attempt.updated_on:
+            steps.append(
+                TimelineStep(
+                    attempt.updated_on,
+                    f"{attempt.get_channel_display()}: {attempt.status_code} "
+                    f"{attempt.status_description}".strip(),
+                )
+            )
+    events = CallbackEvent.objects.filter(recipient=recipient).order_by("received_at")
+    for event in events[:limit]:
+        steps.append(
+            TimelineStep(
+                event.received_at,
+                f"Callback received: {event.get_kind_display().lower()}, "
+                f"code {event.status_code or '—'} ({event.get_processing_display()})",
+                reverse("admin:campaigns_callbackevent_change", args=[event.pk]),
+            )
+        )
+    for at, text in (
+        (recipient.delivered_at, f"Delivered ({recipient.get_outcome_display()})"),
+        (recipient.read_at, "Read on Viber"),
+        (recipient.opted_out_at, "Replied to opt out"),
+    ):
+        if at:
+            steps.append(TimelineStep(at, text))
+    return sorted(steps, key=lambda step: step.at)
