@@ -6,4 +6,5 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Viber campaigns"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        # Registering: the system checks, and the services' task entry points.
+        from . import checks, tasks  # noqa: F401

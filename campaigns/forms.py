@@ -16,6 +16,7 @@ from .services.governance import (
     login_success_record,
     login_wait_seconds,
 )
+from .services.sending import MAX_TEST_NUMBERS
 from .sms import sms_segments
 
 
@@ -166,7 +167,8 @@ class TestSendForm(forms.Form):
     phones = forms.CharField(
         label="Phone numbers",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text="Up to 5 numbers, one per line or separated by commas.",
+        help_text=f"Up to {MAX_TEST_NUMBERS} numbers, one per line or separated by "
+        "commas.",
     )
 
     def clean_phones(self):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import AuditEntry, Campaign, LoginFailure, Recipient
-from campaigns.services.sending import engine_tick
+from campaigns.services.engine import engine_tick
 
 from .factories import (
     campaign_form_data,

@@ -15,6 +15,7 @@ from .callbacks import (
     recipient_rebuild_from_events,
 )
 from .demo import demo_workspace_ensure
+from .engine import engine_tick, engine_tick_claim, engine_tick_run
 from .errors import DomainError
 from .governance import (
     Actor,
@@ -44,10 +45,10 @@ from .sending import (
     campaign_pause,
     campaign_resume,
     campaign_send_run,
+    campaign_send_slice,
     campaign_test_send,
-    engine_tick,
-    engine_tick_claim,
     engine_tick_ensure,
+    task_entry_points_register,
     worker_identity,
 )
 from .workspace import (
@@ -99,6 +100,7 @@ __all__ = [
     "campaign_resume",
     "campaign_saved",
     "campaign_send_run",
+    "campaign_send_slice",
     "campaign_test_send",
     "contacts_opt_in",
     "contacts_opt_out",
@@ -106,6 +108,7 @@ __all__ = [
     "engine_tick",
     "engine_tick_claim",
     "engine_tick_ensure",
+    "engine_tick_run",
     "image_asset_create",
     "image_asset_fill_from_upload",
     "image_asset_save",
@@ -114,6 +117,7 @@ __all__ = [
     "login_wait_seconds",
     "logins_ensure",
     "recipient_rebuild_from_events",
+    "task_entry_points_register",
     "worker_heartbeat_beat",
     "worker_heartbeat_stop",
     "worker_identity",

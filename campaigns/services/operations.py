@@ -5,7 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from ..models import WorkerHeartbeat
-from .sending import engine_tick_ensure
+from .sending.scheduling import engine_tick_ensure
 
 
 def worker_heartbeat_beat(
