@@ -1,4 +1,5 @@
-"""The REST endpoint Telesign calls. It verifies, stores, applies, answers."""
+"""The REST endpoint Telesign calls. It owns HTTP: the service says what became
+of a request (`CallbackReceived`), this view chooses the status and the body."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
+from ..services import CallbackOutcome, CallbackReceived
 from .serializers import (
     CallbackAnswerSerializer,
     CallbackErrorSerializer,
@@ -56,38 +58,52 @@ class TelesignCallbackView(APIView):
         return self._receive(request)
 
     def _receive(self, request):
-        limit = settings.CALLBACK_MAX_BODY_BYTES
-        remote_addr = request.META.get("REMOTE_ADDR", "")
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            services.callback_rejection_count(
-                reason="too_large", remote_addr=remote_addr
-            )
+        received = services.callback_request_receive(
+            method=request.method,
+            headers=request.headers,
+            declared_length=_declared_length(request),
+            read_body=lambda: request.body,
+            remote_addr=request.META.get("REMOTE_ADDR", ""),
+        )
+        return callback_answer(received)
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+# A stored callback is answered 2xx, so Telesign does not send it again: 202
+# when no recipient has its reference yet, 200 otherwise (even when applying
+# failed: it is kept for reprocessing, and a resend would not help).
+STORED_ANSWERS = {
+    CallbackOutcome.APPLIED: (200, {"stored": True, "applied": True}),
+    CallbackOutcome.STORED: (200, {"stored": True, "applied": False}),
+    CallbackOutcome.APPLY_FAILED: (200, {"stored": True, "applied": False}),
+    CallbackOutcome.ORPHAN: (202, {"stored": True, "matched": False}),
+}
+
+
+def callback_answer(received: CallbackReceived) -> Response:
+    """The HTTP answer to what became of a callback request."""
+    outcome = received.outcome
+    if outcome in STORED_ANSWERS:
+        status, body = STORED_ANSWERS[outcome]
+        return Response(dict(body), status=status)
+    match outcome:
+        case CallbackOutcome.NOT_JSON:
+            body = {"error": f"The body is not valid JSON: {received.error}"}
+            return Response(body, status=400)
+        case CallbackOutcome.BAD_SHAPE:
+            body = {"error": "Unexpected callback shape.", "fields": received.fields}
+            return Response(body, status=400)
+        case CallbackOutcome.TOO_LARGE:
+            limit = settings.CALLBACK_MAX_BODY_BYTES
             return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
-        body = request.body
-        if len(body) > limit:
-            services.callback_rejection_count(
-                reason="too_large", remote_addr=remote_addr
-            )
-            return Response({"error": f"The body exceeds {limit} bytes."}, status=413)
-        signature = services.callback_authenticate(headers=request.headers, body=body)
-        if signature is None:
-            has_header = bool(
-                request.headers.get("Authorization")
-                or request.headers.get("X-TS-Authorization")
-            )
-            reason = "bad_signature" if has_header else "missing_signature"
-            services.callback_rejection_count(reason=reason, remote_addr=remote_addr)
+        case CallbackOutcome.MISSING_SIGNATURE | CallbackOutcome.BAD_SIGNATURE:
             return Response(
                 {"error": "Missing or invalid Telesign signature."}, status=401
             )
-        _, status, payload = services.callback_receive(
-            method=request.method,
-            headers=request.headers,
-            body=body,
-            signature=signature,
-        )
-        return Response(payload, status=status)
+    raise AssertionError(f"no answer for {outcome!r}")

@@ -5,12 +5,15 @@ nothing else of substance.
 """
 
 from .callbacks import (
+    CallbackOutcome,
+    CallbackReceived,
     callback_authenticate,
     callback_events_apply_batch,
     callback_events_reprocess,
     callback_orphans_apply,
     callback_receive,
     callback_rejection_count,
+    callback_request_receive,
     callbacks_apply_pending,
     recipient_rebuild_from_events,
 )
@@ -69,6 +72,8 @@ from .workspace import (
 __all__ = [
     "BULK_BATCH_SIZE",
     "Actor",
+    "CallbackOutcome",
+    "CallbackReceived",
     "DomainError",
     "EnsuredLogin",
     "LaunchResult",
@@ -86,6 +91,7 @@ __all__ = [
     "callback_orphans_apply",
     "callback_receive",
     "callback_rejection_count",
+    "callback_request_receive",
     "callbacks_apply_pending",
     "campaign_approve",
     "campaign_cancel",

@@ -1,15 +1,16 @@
 """Telesign callback payloads: what kind they are, and their timestamps.
 
 Only shapes are handled here; what a callback means for a recipient is decided
-in services. See shared/telesign/API.md §3 for the formats.
+in `campaigns.services.callbacks`. The shapes are Telesign's delivery and read
+reports (`status` plus one `channel_status` entry per channel tried) and its
+Viber (`content`) and SMS (`user_response`) replies.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-
-from .codes import CodeKind, status_code_info
 
 # "2020-05-04 22:07:01:226", "2020-05-04 22:05:00.325", "2024-11-12T13:08:35.212526Z",
 # "2020-08-27T17:28:49+02:00": a space or T, a ':' or '.' before the fraction.
@@ -156,24 +157,8 @@ def is_inbound(data: dict) -> bool:
     )
 
 
-# Precedence of a status within one message: a report never replaces one of
-# higher rank, and replaces one of equal rank only if it is not older.
-def status_rank(code: int | None) -> int:
-    kind = status_code_info(code).kind
-    if kind == CodeKind.READ:
-        return 4
-    if kind in (
-        CodeKind.DELIVERED,
-        CodeKind.FAILED,
-        CodeKind.VALIDATION,
-        CodeKind.AUTH,
-    ):
-        return 3
-    if kind == CodeKind.CHANNEL_FAILED:
-        return 2
-    if kind == CodeKind.UNKNOWN and code is not None:
-        return 1
-    return 1 if code is not None else 0
+class CallbackNotJSONError(ValueError):
+    """The body is not JSON; its message is the decoder's."""
 
 
 class CallbackShapeError(ValueError):
@@ -278,3 +263,17 @@ def parse_callback(data) -> DeliveryReport | InboundReply:
     if errors:
         raise CallbackShapeError(errors)
     return delivery_report_from(data)
+
+
+def parse_callback_body(body: bytes) -> DeliveryReport | InboundReply:
+    """Decode a callback's raw bytes and classify them: the one way a stored or
+    received body becomes a report or a reply.
+
+    Raises CallbackNotJSONError if the bytes are not JSON, CallbackShapeError
+    (naming the fields) if the JSON is not a callback we understand.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CallbackNotJSONError(str(exc)) from exc
+    return parse_callback(data)

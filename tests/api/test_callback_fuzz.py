@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from campaigns.models import CallbackEvent, Recipient
 
-from .callback_helpers import URL, signed_headers
-from .factories import make_campaign, make_contact
+from ..callback_helpers import URL, signed_headers
+from ..factories import make_campaign, make_contact
 
 pytestmark = pytest.mark.django_db
 
