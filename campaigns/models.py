@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .telesign.limits import FALLBACK_TIME_MAX, FALLBACK_TIME_MIN
+
 
 class OptOutSource(models.TextChoices):
     ADMIN = "admin", "Marked in admin"
@@ -199,9 +201,6 @@ class Campaign(models.Model):
         MKT = "MKT", "Marketing (MKT)"
         ARN = "ARN", "Alerts, reminders, notifications (ARN)"
 
-    # Telesign's limits for channels[].fallback_time, in seconds.
-    FALLBACK_TIME_MIN = 30
-    FALLBACK_TIME_MAX = 3600
     # Statuses in which the message content may still change.
     EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
     # What the marketer edits: the message, its audience and its timing. Locked
@@ -238,9 +237,12 @@ class Campaign(models.Model):
     fallback_time = models.PositiveIntegerField(
         "fallback time (seconds)",
         default=600,
-        validators=[MinValueValidator(30), MaxValueValidator(3600)],
+        validators=[
+            MinValueValidator(FALLBACK_TIME_MIN),
+            MaxValueValidator(FALLBACK_TIME_MAX),
+        ],
         help_text="How long Viber may take before Telesign falls back to SMS "
-        "(30–3600 seconds).",
+        f"({FALLBACK_TIME_MIN}–{FALLBACK_TIME_MAX} seconds).",
     )
     sms_fallback_enabled = models.BooleanField("SMS fallback", default=True)
     sms_only = models.BooleanField(
@@ -325,7 +327,8 @@ class Campaign(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(fallback_time__gte=30) & Q(fallback_time__lte=3600),
+                condition=Q(fallback_time__gte=FALLBACK_TIME_MIN)
+                & Q(fallback_time__lte=FALLBACK_TIME_MAX),
                 name="campaign_fallback_time_in_telesign_range",
             ),
             models.CheckConstraint(

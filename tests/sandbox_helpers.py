@@ -3,7 +3,7 @@
 import requests
 
 from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
-from campaigns.telesign.sandbox import SandboxConfig, TelesignSandbox
+from sandbox import SandboxConfig, TelesignSandbox
 
 
 def start_sandbox(**knobs) -> TelesignSandbox:

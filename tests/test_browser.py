@@ -36,7 +36,7 @@ AUDIENCE_CSV = (
     + "".join(f"{phone},Person {index}\n" for index, phone in enumerate(GOOD))
     + "not a number,Broken\n+44 79,Too short\n"
 )
-# What the sandbox does for each last digit (see campaigns/telesign/sandbox.py).
+# What the sandbox does for each last digit (see sandbox/scenarios.py).
 EXPECTED_OUTCOMES = {"viber_delivered": 6, "sms_delivered": 2, "failed": 2}
 
 pytestmark = [

@@ -1,4 +1,7 @@
-"""Everything that speaks HTTP to Telesign, and the sandbox standing in for it."""
+"""The real Telesign API: the client, request signing, callback parsing and
+the status-code table. The only code that speaks HTTP to Telesign; the local
+stand-in used without credentials lives apart, in the top-level `sandbox`
+package."""
 
 from .client import (
     OmnichannelMessage,

@@ -18,15 +18,18 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from .codes import CodeKind, status_code_info
+from .limits import (
+    FALLBACK_TIME_MAX,
+    FALLBACK_TIME_MIN,
+    MAX_EXTERNAL_ID_LENGTH,
+    MAX_PAYLOAD_BYTES,
+)
 from .signing import basic_auth_headers, digest_auth_headers
 
 logger = logging.getLogger(__name__)
 
 OMNICHANNEL_PATH = "/v1/omnichannel"
 USER_AGENT = "viber-campaigns/0.1 (+Django; Telesign omnichannel)"
-MAX_PAYLOAD_BYTES = 10 * 1024
-FALLBACK_TIME_RANGE = (30, 3600)
-MAX_EXTERNAL_ID_LENGTH = 100
 # Telesign closes idle keep-alive connections after 499 s; a connection reused
 # after that fails with "connection reset" once the request is already out.
 SESSION_MAX_AGE_SECONDS = 480
@@ -100,18 +103,19 @@ def encode_payload(message: OmnichannelMessage) -> bytes:
     """Serialise and check the body once; these exact bytes are signed and sent."""
     if not message.viber and message.sms_text is None:
         raise PayloadRefused("An SMS-only message needs its SMS text.", code=3306)
-    low, high = FALLBACK_TIME_RANGE
-    if message.viber and not low <= message.fallback_time <= high:
+    if message.viber and not (
+        FALLBACK_TIME_MIN <= message.fallback_time <= FALLBACK_TIME_MAX
+    ):
         raise PayloadRefused(
             f"fallback_time {message.fallback_time} s is outside Telesign's "
-            f"{low}–{high} s.",
+            f"{FALLBACK_TIME_MIN}–{FALLBACK_TIME_MAX} s.",
             code=3113,
         )
     if not message.external_id.isascii() or not (
         0 < len(message.external_id) <= MAX_EXTERNAL_ID_LENGTH
     ):
         raise PayloadRefused(
-            "external_id must be 1–100 ASCII characters.",
+            f"external_id must be 1–{MAX_EXTERNAL_ID_LENGTH} ASCII characters.",
             code=3103,
         )
     body = json.dumps(

@@ -1,7 +1,8 @@
 """Telesign status codes, in one table, with an "unknown" fallback.
 
-Sources: Telesign's omnichannel OpenAPI and status-code pages (see
-shared/telesign/API.md §4). Code against `status.code`, never the HTTP status.
+Sources: Telesign's omnichannel OpenAPI and its "all status and error codes"
+page. Code against `status.code`, never the HTTP status. The app and the
+local sandbox both describe codes from this table.
 """
 
 from dataclasses import dataclass

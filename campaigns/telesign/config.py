@@ -1,11 +1,14 @@
-"""Builds the client from settings: real Telesign with credentials, else the sandbox."""
+"""Builds the client from settings: real Telesign with credentials, else the
+local sandbox (the top-level `sandbox` package, run by `manage.py
+telesign_sandbox`)."""
 
 from django.conf import settings
 
 from .client import TelesignClient
 
-# The local sandbox's own credentials. They open nothing but the sandbox on
-# this machine, so they are constants, not secrets.
+# The local sandbox's own credentials, shared by the app and the sandbox's
+# command. They open nothing but the sandbox on this machine, so they are
+# constants, not secrets.
 SANDBOX_CUSTOMER_ID = "SANDBOX-0000-0000-0000-000000000000"
 SANDBOX_API_KEY = "c2FuZGJveC1rZXktb25seS1mb3ItdGhlLWxvY2FsLXNhbmRib3g="
 

@@ -1,3 +1,6 @@
+"""`manage.py telesign_sandbox`: the local Telesign stand-in (the `sandbox`
+package) on a port, calling this app's callback endpoint back."""
+
 import logging
 import signal
 
@@ -6,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
 
 from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
-from campaigns.telesign.sandbox import SandboxConfig, TelesignSandbox
+from sandbox import SandboxConfig, TelesignSandbox
 
 
 def default_callback_url() -> str | None:
@@ -45,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
-        logging.getLogger("campaigns.telesign.sandbox").setLevel(logging.INFO)
+        logging.getLogger("sandbox").setLevel(logging.INFO)
         config = SandboxConfig(
             customer_id=SANDBOX_CUSTOMER_ID,
             api_key=SANDBOX_API_KEY,

@@ -1,0 +1,125 @@
+"""Callbacks: scheduled by due time, posted signed as Telesign signs them."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from campaigns.telesign import OmnichannelMessage, TelesignClient
+from campaigns.telesign.callbacks import parse_provider_time
+from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
+from campaigns.telesign.signing import callback_signature_valid
+from sandbox.callbacks import CallbackSchedule
+
+from ..sandbox_helpers import ledger, start_sandbox
+from ..telesign.examples import SEED_MESSAGE
+
+
+def test_the_schedule_hands_out_callbacks_in_due_order_then_stops():
+    schedule = CallbackSchedule()
+    schedule.add(0.05, {"n": 2}, "later")
+    schedule.add(0.0, {"n": 1}, "now")
+    assert len(schedule) == 2
+    assert schedule.next_due() == ({"n": 1}, "now")
+    assert schedule.next_due() == ({"n": 2}, "later")
+    schedule.close()
+    assert schedule.next_due() is None
+
+
+class Receiver:
+    """A callback endpoint on a free port that keeps what it receives."""
+
+    def __init__(self):
+        self.received: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callbacks/"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.received) >= count, self.received
+        return [json.loads(body) for _, body in self.received]
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+@pytest.fixture
+def calling_back(receiver):
+    running = start_sandbox(
+        callbacks_enabled=True, fetch_images=False, callback_url=receiver.url
+    )
+    yield running
+    running.stop()
+
+
+def send(sandbox, phone, **changes):
+    message = OmnichannelMessage(**{**SEED_MESSAGE.__dict__, "phone": phone, **changes})
+    return TelesignClient(
+        base_url=sandbox.url,
+        customer_id=SANDBOX_CUSTOMER_ID,
+        api_key=SANDBOX_API_KEY,
+    ).send(message)
+
+
+def test_callbacks_are_signed_with_the_sandbox_key(calling_back, receiver):
+    result = send(calling_back, "+447911123450")
+    (report,) = receiver.wait_for(1)
+    headers, body = receiver.received[0]
+    assert report["reference_id"] == result.reference_id
+    assert report["status"]["code"] == 3000
+    for header in ("Authorization", "X-TS-Authorization"):
+        assert callback_signature_valid(
+            body=body,
+            header=headers[header],
+            customer_id=SANDBOX_CUSTOMER_ID,
+            api_keys=[SANDBOX_API_KEY],
+        )
+    assert ledger(calling_back)["callbacks_sent"] == 1
+
+
+def test_viber_gives_up_after_the_fallback_time_and_sms_follows(calling_back, receiver):
+    send(calling_back, "+447911123453", fallback_time=30)
+    failed, delivered = receiver.wait_for(2)
+    viber = failed["channel_status"][0]["viber"]
+    sms = delivered["channel_status"][1]["sms"]
+    assert (viber["code"], failed["status"]["code"]) == (3056, 3001)
+    assert (sms["code"], delivered["status"]["code"]) == (3000, 3000)
+    # Report times are in provider seconds, before the time scale applies.
+    elapsed = parse_provider_time(sms["updated_on"]) - parse_provider_time(
+        viber["updated_on"]
+    )
+    assert elapsed.total_seconds() == pytest.approx(4, abs=0.01)
+
+
+def test_a_messages_own_callback_url_wins(calling_back, receiver):
+    other = Receiver()
+    try:
+        send(calling_back, "+447911123450", callback_url=other.url)
+        other.wait_for(1)
+        assert receiver.received == []
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
