@@ -2,7 +2,7 @@
 (ImageAsset, Campaign), and what Telesign did with each message (Recipient,
 ChannelAttempt, CallbackEvent).
 
-Invariants live in `Meta.constraints`; business rules live in services.py.
+Invariants live in `Meta.constraints`; business rules live in campaigns.services.
 """
 
 import uuid
