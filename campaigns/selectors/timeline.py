@@ -1,4 +1,5 @@
-"""One message's story, step by step, for the recipient page."""
+"""One message's story, step by step, and the callbacks that shaped it, for
+the recipient page."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,14 @@ class TimelineStep:
     at: datetime
     text: str
     url: str = ""
+
+
+def recipient_callback_events(
+    *, recipient: Recipient, limit: int
+) -> list[CallbackEvent]:
+    """The first `limit` callbacks received about `recipient`, oldest first."""
+    events = CallbackEvent.objects.filter(recipient=recipient).order_by("received_at")
+    return list(events[:limit])
 
 
 def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[TimelineStep]:
@@ -35,8 +44,7 @@ def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[Timeli
                     f"{attempt.status_description}".strip(),
                 )
             )
-    events = CallbackEvent.objects.filter(recipient=recipient).order_by("received_at")
-    for event in events[:limit]:
+    for event in recipient_callback_events(recipient=recipient, limit=limit):
         steps.append(
             TimelineStep(
                 event.received_at,
