@@ -178,7 +178,14 @@ IMAGE_URLS_FROM_STORAGE = env.bool("IMAGE_URLS_FROM_STORAGE", default=False)
 
 # Uploads: Django keeps small files in memory and larger ones on disk; the app
 # itself enforces the image and CSV caps below with messages a marketer reads.
+# A request larger than the largest cap has its files discarded as they arrive
+# (campaigns/uploads.py), so it costs neither memory nor disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "campaigns.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 TASKS = {
     "default": {

@@ -17,7 +17,7 @@ from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
 from ..sms import sms_segments
 from ..telesign import SendStatus, telesign_uses_sandbox
-from .base import AdminPage, CustomPagesMixin
+from .base import AdminPage, CustomPagesMixin, id_from_request
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
 
@@ -289,10 +289,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         campaign = self.page_object(
             campaign_id, allowed=self.has_view_permission(request)
         )
-        contact_id = request.GET.get("contact")
         preview = selectors.campaign_preview(
-            campaign=campaign,
-            contact_id=int(contact_id) if contact_id and contact_id.isdigit() else None,
+            campaign=campaign, contact_id=id_from_request(request.GET.get("contact"))
         )
         return self.page_response(
             request,
@@ -301,6 +299,11 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             original=campaign,
             campaign=campaign,
             preview=preview,
+            **preview_contact_choices(
+                preview.sample_contacts,
+                preview.contact,
+                show_contacts=request.user.has_perm("campaigns.view_contact"),
+            ),
         )
 
     def launch_view(self, request, campaign_id):
@@ -381,6 +384,19 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             campaign=campaign,
             form=form,
         )
+
+
+def preview_contact_choices(sample_contacts, contact, *, show_contacts: bool) -> dict:
+    """The preview's contact picker: each contact's name and number for someone
+    allowed to see contacts, "Contact 1", "Contact 2" … for anyone else."""
+    labels = {
+        c.pk: str(c) if show_contacts else f"Contact {position}"
+        for position, c in enumerate(sample_contacts, start=1)
+    }
+    label = ""
+    if contact is not None:
+        label = labels.get(contact.pk) or (str(contact) if show_contacts else "Contact")
+    return {"contact_choices": list(labels.items()), "contact_label": label}
 
 
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:

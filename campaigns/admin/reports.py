@@ -18,7 +18,7 @@ from .. import selectors, services
 from ..charts import bar_chart, percent, timeline_chart
 from ..models import AuditEntry, Campaign, Recipient
 from ..selectors import COMPARE_MAX
-from .base import AdminPage
+from .base import AdminPage, ids_from_request
 from .report_tiles import (
     code_rows,
     outcome_rows,
@@ -262,7 +262,7 @@ class CampaignReportsAdminMixin:
     def compare_view(self, request):
         self.page_permission_check(self.has_report_permission(request))
         campaigns = selectors.campaigns_to_compare(
-            campaign_ids=campaign_ids_from_query(request.GET.get("ids", ""))
+            campaign_ids=ids_from_request(request.GET.get("ids"))
         )
         if len(campaigns) < 2:
             self.message_user(
@@ -277,12 +277,6 @@ class CampaignReportsAdminMixin:
             columns=columns,
             rows=compare_rows(columns),
         )
-
-
-def campaign_ids_from_query(raw_ids: str) -> list[int]:
-    """The ids a comparison's address names ("3,5,8"), in order; anything that
-    is not an id is ignored."""
-    return [int(part) for part in raw_ids.split(",") if part.strip().isdigit()]
 
 
 def compare_columns(campaigns: list[Campaign]) -> list[dict]:
