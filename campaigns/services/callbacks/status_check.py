@@ -54,6 +54,10 @@ ENDED_BECAUSE = {
     END.UNKNOWN_REFERENCE: "Final status unknown: no delivery report came, and "
     "Telesign does not know this message's reference (3311).",
 }
+ENDS_WITH = {
+    StatusCheck.EXPIRED: END.EXPIRED,
+    StatusCheck.UNKNOWN_REFERENCE: END.UNKNOWN_REFERENCE,
+}
 # Asked only while Telesign surely still keeps the reference; older ones end.
 LIFETIME_MARGIN = timedelta(minutes=5)
 # Requests in flight at once, and how long one may take: the tick waits.
@@ -205,12 +209,8 @@ def _answer_apply(
     if result.outcome == StatusCheck.FOUND:
         checks.found += status_answer_store(recipient=recipient, result=result)
         return False
-    if result.outcome in (StatusCheck.EXPIRED, StatusCheck.UNKNOWN_REFERENCE):
-        end = (
-            END.EXPIRED
-            if result.outcome == StatusCheck.EXPIRED
-            else (END.UNKNOWN_REFERENCE)
-        )
+    end = ENDS_WITH.get(result.outcome)
+    if end is not None:
         checks.ended += recipient_status_check_end(
             recipient=recipient, end=end, now=now
         )
