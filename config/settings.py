@@ -280,6 +280,12 @@ SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
+# Lost callbacks: a message Telesign accepted that has no final status this
+# many seconds after its fallback time is asked about (GET
+# /v1/omnichannel/{reference_id}), and again at this interval while Telesign
+# keeps it (12 hours). 0: never ask. STATUS_CHECK_BATCH: most asked per tick.
+STATUS_CHECK_AFTER = env.float("STATUS_CHECK_AFTER", default=900.0)
+STATUS_CHECK_BATCH = env.int("STATUS_CHECK_BATCH", default=100)
 # Launching a large audience on PostgreSQL: recipients are created by this many
 # connections at once (about the database server's cores), from this size on.
 LAUNCH_PARALLELISM = env.int("LAUNCH_PARALLELISM", default=2)
