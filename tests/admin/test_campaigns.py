@@ -88,6 +88,58 @@ def test_preview_for_a_chosen_contact(marketer_client, records):
     assert "Hi Ben, 2 for 1 today only!" in page
 
 
+def test_campaign_editor_refuses_placeholders_the_audiences_have_no_field_for(
+    marketer_client, records
+):
+    url = reverse("admin:campaigns_campaign_add")
+    audiences = [records["audience"].pk]
+    page = marketer_client.post(
+        url, campaign_form(records, sms_text="Hi {firstname}!", audiences=audiences)
+    ).content.decode()
+    assert "uses {firstname}, which no contact of the chosen audiences has" in page
+    assert "Fields they have: name, first_name, last_name, phone, city." in page
+    assert "Did you mean {first_name} for {firstname}?" in page
+    assert not Campaign.objects.filter(name="New campaign").exists()
+
+    text = "Hi {first_name|there} from {city}, use {{CODE}}"
+    saved = marketer_client.post(
+        url, campaign_form(records, sms_text=text, audiences=audiences)
+    )
+    assert saved.status_code == 302
+    assert Campaign.objects.get(name="New campaign").sms_text == text
+
+
+def test_preview_refuses_unknown_placeholders_instead_of_showing_blanks(
+    marketer_client, records
+):
+    campaign = records["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(sms_text="Hi {firstname},")
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    ).content.decode()
+    assert 'id="sms-problems"' in page
+    assert "uses {firstname}, which no contact" in page
+    assert "Hi {firstname}," in page and "Hi ," not in page
+
+
+def test_preview_fills_fallbacks_and_warns_of_an_empty_sms(marketer_client, records):
+    campaign = records["campaign"]
+    blank = make_contact(name="", attributes={"city": " "})
+    records["audience"].contacts.add(blank)
+    url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    Campaign.objects.filter(pk=campaign.pk).update(
+        sms_text="Hi {first_name|there} in {city|your town}"
+    )
+    page = marketer_client.get(url, {"contact": blank.pk}).content.decode()
+    assert "Hi there in your town" in page and 'id="sms-blank"' not in page
+
+    Campaign.objects.filter(pk=campaign.pk).update(sms_text="{first_name} {city}")
+    page = marketer_client.get(url, {"contact": blank.pk}).content.decode()
+    assert 'id="sms-blank"' in page and "never sent" in page
+    page = marketer_client.get(url).content.decode()  # Ana Lima, from Porto
+    assert "Ana Porto" in page and 'id="sms-blank"' not in page
+
+
 # --- launching and controlling from the campaign page ---------------------------
 
 

@@ -1,0 +1,44 @@
+"""The fields an SMS text may use are those of the chosen audiences' contacts."""
+
+import pytest
+
+from campaigns.selectors import (
+    audiences_fields,
+    audiences_have_field,
+    campaign_sms_problems,
+    sms_text_problems,
+)
+
+from ..factories import make_audience, make_campaign, make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fields_are_the_built_in_ones_and_the_attributes_contacts_have():
+    porto = make_audience(contacts=[make_contact(attributes={"city": "Porto"})])
+    plans = make_audience(contacts=[make_contact(attributes={"plan": "gold"})])
+    assert audiences_fields(audiences=[porto, plans]) == [
+        "name",
+        "first_name",
+        "last_name",
+        "phone",
+        "city",
+        "plan",
+    ]
+    assert audiences_have_field(audiences=[porto], field="city")
+    assert not audiences_have_field(audiences=[porto], field="plan")
+    assert audiences_have_field(audiences=[], field="first_name")
+
+
+def test_a_text_is_checked_against_the_audiences_it_is_for():
+    porto = make_audience(contacts=[make_contact(attributes={"city": "Porto"})])
+    assert sms_text_problems(text="See you in {city}", audiences=[porto]) == []
+    [problem] = sms_text_problems(text="See you in {city}", audiences=[])
+    assert "{city}" in problem and "Fields they have: name, first_name" in problem
+
+
+def test_a_campaign_without_sms_has_no_sms_problems():
+    campaign = make_campaign([], sms_text="Hi {nickname}")
+    assert campaign_sms_problems(campaign=campaign)
+    campaign.sms_fallback_enabled = False
+    assert campaign_sms_problems(campaign=campaign) == []
