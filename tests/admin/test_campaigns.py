@@ -194,6 +194,19 @@ def test_test_send_from_the_campaign_page(marketer_client, records, sandbox):
     assert "not part of a phone number" in bad.content.decode()
 
 
+def test_the_test_send_page_says_when_the_cap_is_reached(
+    marketer_client, records, sandbox, settings
+):
+    settings.TEST_SENDS_PER_CAMPAIGN = 2
+    campaign = records["campaign"]
+    url = reverse("admin:campaigns_campaign_test_send", args=[campaign.pk])
+    marketer_client.post(url, {"phones": "07911 123001"})
+    page = marketer_client.post(url, {"phones": "07911 123002, 07911 123003"})
+    assert "has had 1 test send(s) and may have at most 2" in page.content.decode()
+    assert "1 more can be sent." in page.content.decode()
+    assert Recipient.objects.filter(campaign=campaign, is_test=True).count() == 1
+
+
 def test_launch_needs_the_launch_permission(client, django_user_model, records):
     user = django_user_model.objects.create_user(
         username="viewer", password="x", is_staff=True
