@@ -3,8 +3,10 @@ the text checked as a launch checks it, and capped."""
 
 import datetime as dt
 import json
+import threading
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from campaigns import models
@@ -134,3 +136,34 @@ def test_test_sends_are_capped_per_person_per_day(sandbox, settings, marketer):
     assert sent.count() == 5 and set(sent.values_list("username", flat=True)) == {
         marketer.username
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_test_sends_cannot_pass_the_cap_together(sandbox, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has a single writer (CI runs it there)")
+    settings.TEST_SENDS_PER_CAMPAIGN = 2
+    campaign = make_campaign([audience_of(1)])
+    start = threading.Barrier(4)
+    refused = []
+
+    def test_send(index: int) -> None:
+        try:
+            start.wait()
+            sending.campaign_test_send(
+                campaign=campaign, phones=[f"+4479111230{index:02d}"]
+            )
+        except DomainError:
+            refused.append(index)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=test_send, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(refused) == 2
+    assert models.TestSend.objects.filter(campaign=campaign).count() == 2
+    assert ledger(sandbox)["requests"] == 2
