@@ -52,10 +52,10 @@ def campaign_preview_contact(
 class CampaignPreview:
     """What the campaign's preview page shows.
 
-    `sms_text` is the SMS personalised for `contact` (fields blank without
-    one, fallbacks filled in), or as written when `sms_problems` says why it
-    cannot be sent; `sms_segments` counts that text; `sms_blank` is true when
-    the personalised SMS is empty, so it would never be sent to this contact;
+    `sms_text` is the SMS personalised for `contact` (empty without one), or
+    as written when `sms_problems` says why it cannot be sent; `sms_segments`
+    counts that text; `sms_blank` is true when the SMS personalised for
+    `contact` is empty, so it would never be sent to them;
     `sample_contacts` are the targeted contacts the page offers to preview
     for instead.
     """
@@ -76,9 +76,10 @@ def campaign_preview(
     are shown as written, never filled in as blanks."""
     contact = campaign_preview_contact(campaign=campaign, contact_id=contact_id)
     problems = campaign_sms_problems(campaign=campaign)
-    sms_text = (
-        campaign.sms_text if problems else personalise(campaign.sms_text, contact)
-    )
+    if problems:
+        sms_text = campaign.sms_text
+    else:
+        sms_text = personalise(campaign.sms_text, contact) if contact else ""
     sample = campaign_target_contacts(campaign=campaign).order_by("id")
     return CampaignPreview(
         contact=contact,
@@ -86,7 +87,8 @@ def campaign_preview(
         sms_segments=sms_segments(sms_text),
         sample_contacts=list(sample[:PREVIEW_SAMPLE_CONTACTS]),
         sms_problems=problems,
-        sms_blank=campaign.sends_sms and not problems and is_blank(sms_text),
+        sms_blank=bool(contact and campaign.sends_sms and not problems)
+        and is_blank(sms_text),
     )
 
 

@@ -2,9 +2,11 @@
 
 import pytest
 
+from campaigns.models import Campaign
 from campaigns.selectors import (
     audiences_fields,
     audiences_have_field,
+    campaign_preview,
     campaign_sms_problems,
     sms_text_problems,
 )
@@ -42,3 +44,16 @@ def test_a_campaign_without_sms_has_no_sms_problems():
     assert campaign_sms_problems(campaign=campaign)
     campaign.sms_fallback_enabled = False
     assert campaign_sms_problems(campaign=campaign) == []
+
+
+def test_the_preview_shows_a_refused_text_as_written_and_flags_an_empty_sms():
+    ana = make_contact(name="Ana", attributes={"city": ""})
+    campaign = make_campaign([make_audience(contacts=[ana])], sms_text="Hi {nick}")
+    refused = campaign_preview(campaign=campaign)
+    assert refused.sms_text == "Hi {nick}" and refused.sms_problems
+    assert not refused.sms_blank
+
+    Campaign.objects.filter(pk=campaign.pk).update(sms_text="{city}")
+    campaign.refresh_from_db()
+    empty = campaign_preview(campaign=campaign)
+    assert (empty.sms_text, empty.sms_problems, empty.sms_blank) == ("", [], True)
