@@ -58,11 +58,13 @@ def campaign_test_send(
     if problems:
         raise DomainError(" ".join(problems))
     cleaned = _test_numbers_clean(phones)
+    contacts = {phone: _contact_for(phone) for phone in cleaned}
     sample = campaign_preview_contact(campaign=campaign)
-    contacts = {phone: _contact_for(phone) or sample for phone in cleaned}
+    # Whose fields fill the text: the number's contact, else the sample.
+    fields_of = {phone: contact or sample for phone, contact in contacts.items()}
     texts = {
         phone: campaign_sms_text(campaign=campaign, contact=contact)
-        for phone, contact in contacts.items()
+        for phone, contact in fields_of.items()
     }
     empty = [
         phone for phone, text in texts.items() if text is not None and is_blank(text)
@@ -80,7 +82,7 @@ def campaign_test_send(
     for test in tests:
         recipient = test.recipient
         claimed = ClaimedRecipient(
-            recipient.id, test.phone, recipient.external_id, contacts[test.phone]
+            recipient.id, test.phone, recipient.external_id, fields_of[test.phone]
         )
         message = campaign_message(
             campaign=campaign,

@@ -30,6 +30,9 @@ def test_test_send_is_recorded_but_not_part_of_the_campaign(sandbox):
     tests = Recipient.objects.filter(campaign=campaign, is_test=True)
     assert tests.count() == 2
     assert all(t.reference_id for t in tests)
+    # Numbers outside the contacts: filled in with the sample contact's
+    # fields, but recorded as sent to no contact.
+    assert all(t.contact_id is None for t in tests)
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
     sending.campaign_launch(campaign=campaign)
     assert Recipient.objects.filter(campaign=campaign, is_test=False).count() == 2
