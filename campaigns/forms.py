@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from .images import ImageRejected, image_inspect
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
+from .selectors import sms_text_problems
 from .services.governance import (
     client_address,
     login_failure_record,
@@ -202,6 +203,10 @@ class CampaignForm(forms.ModelForm):
                 "sms_text",
                 "The SMS text is longer than 10 segments; shorten it.",
             )
+        sends_sms = cleaned.get("sms_fallback_enabled") or cleaned.get("sms_only")
+        if text and sends_sms and "audiences" in cleaned:
+            for problem in sms_text_problems(text=text, audiences=cleaned["audiences"]):
+                self.add_error("sms_text", problem)
         return cleaned
 
 

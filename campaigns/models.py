@@ -254,7 +254,8 @@ class Campaign(models.Model):
         "SMS text",
         blank=True,
         help_text="Sent when Viber fails. Personalise with contact fields, e.g. "
-        "{first_name} or {name}.",
+        "{first_name} or {name}; {first_name|there} uses “there” when the "
+        "contact's value is blank. Write {{ and }} for braces meant as text.",
     )
     message_type = models.CharField(
         max_length=3, choices=MessageType.choices, default=MessageType.MKT
@@ -362,6 +363,11 @@ class Campaign(models.Model):
     @property
     def has_send_window(self) -> bool:
         return self.send_window_start is not None and self.send_window_end is not None
+
+    @property
+    def sends_sms(self) -> bool:
+        """True if recipients may get the SMS text (as fallback or only)."""
+        return self.sms_fallback_enabled or self.sms_only
 
 
 class CampaignReport(models.Model):
@@ -563,6 +569,52 @@ class Recipient(models.Model):
 
     def __str__(self):
         return f"{self.phone} · {self.campaign}"
+
+
+class TestSend(models.Model):
+    """One test message: who sent it, to which number, with what text, so an
+    approver sees what was tried. Its delivery is tracked on its recipient."""
+
+    # Both indexed by the composite indexes below, which start with them.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="test_sends", db_index=False
+    )
+    recipient = models.OneToOneField(
+        Recipient, on_delete=models.CASCADE, related_name="test_send"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    # Kept as text too, so the record survives a deleted user.
+    username = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=16)
+    sms_text = models.TextField(
+        "SMS text", blank=True, help_text="As personalised; empty when none was sent."
+    )
+    image = models.ForeignKey(
+        ImageAsset,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The Viber image; empty for an SMS-only campaign.",
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "at"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def __str__(self):
+        return f"Test send to {self.phone} · {self.campaign_id}"
 
 
 class ChannelAttempt(models.Model):

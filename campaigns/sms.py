@@ -1,6 +1,8 @@
 """SMS text: personalisation and how many segments a carrier bills."""
 
+import difflib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # GSM 03.38 basic character set and its extension table (extension characters
@@ -10,8 +12,6 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,58 @@ def sms_segments(text: str) -> SmsSegments:
     return SmsSegments(encoding, units, -(-units // multi), multi)
 
 
+# The fields every contact has, whatever its attributes.
+BUILT_IN_FIELDS = ("name", "first_name", "last_name", "phone")
+
+# A template's tokens: `{{` and `}}` (a literal brace), `{field}` and
+# `{field|fallback}` (the fallback is used when the contact's value is missing
+# or blank). Any other brace is literal text.
+TOKEN = re.compile(
+    r"\{\{|\}\}|\{(?P<field>[A-Za-z_][A-Za-z0-9_]*)(?:\|(?P<fallback>[^{}]*))?\}"
+)
+# A `{` that starts like a placeholder but is not one (`{first_name`,
+# `{first name}`, `{a|{b}}`): refused rather than sent as written.
+BROKEN_PLACEHOLDER = re.compile(r"\{[A-Za-z_][^{}\n]{0,30}\}?")
+# `{{field}}`: the text "{field}", most likely meant as a placeholder.
+DOUBLE_BRACED = re.compile(r"(?<!\{)\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}(?!\})")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    field: str
+    fallback: str | None  # None: no fallback given (`{field}`)
+
+
+def template_parts(text: str) -> list[str | Placeholder]:
+    """`text` as literal strings (escapes undone) and placeholders, in order."""
+    parts: list[str | Placeholder] = []
+    position = 0
+    for match in TOKEN.finditer(text):
+        parts.append(text[position : match.start()])
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        else:
+            parts.append(Placeholder(match["field"], match["fallback"]))
+        position = match.end()
+    parts.append(text[position:])
+    return [part for part in parts if part != ""]
+
+
+def template_fields(text: str) -> list[str]:
+    """The placeholder names used in `text`, in order of first use."""
+    return list(
+        dict.fromkeys(
+            part.field for part in template_parts(text) if isinstance(part, Placeholder)
+        )
+    )
+
+
+def template_escape(text: str) -> str:
+    """`text` as a template that personalises to exactly `text`."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def contact_fields(contact) -> dict[str, str]:
     """The values a template may use for one contact."""
     name = contact.name or ""
@@ -49,12 +101,91 @@ def contact_fields(contact) -> dict[str, str]:
     return fields
 
 
+def contact_fields_changed(before, after) -> set[str]:
+    """The fields whose values differ between two versions of a contact (a
+    missing field and a blank one personalise alike, so they do not differ)."""
+    old, new = contact_fields(before), contact_fields(after)
+    return {
+        key for key in old.keys() | new.keys() if old.get(key, "") != new.get(key, "")
+    }
+
+
 def personalise(text: str, contact) -> str:
-    """Fill `{field}` placeholders; unknown fields become empty, never raise."""
-    fields = contact_fields(contact)
-    return PLACEHOLDER.sub(lambda m: fields.get(m.group(1), ""), text)
+    """Fill the placeholders of `text` for `contact` (None: a number outside
+    the contacts, whose fields are all blank). A missing or blank value takes
+    the placeholder's fallback, else stays empty; never raises."""
+    fields = contact_fields(contact) if contact is not None else {}
+    filled = []
+    for part in template_parts(text):
+        if isinstance(part, str):
+            filled.append(part)
+            continue
+        value = fields.get(part.field, "")
+        if not value.strip() and part.fallback is not None:
+            value = part.fallback
+        filled.append(value)
+    return "".join(filled)
 
 
-def template_fields(text: str) -> list[str]:
-    """The placeholder names used in `text`, in order of first use."""
-    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
+def is_blank(text: str | None) -> bool:
+    """True for a text that must never be sent as an SMS: empty or whitespace."""
+    return not (text or "").strip()
+
+
+def template_problems(
+    text: str,
+    *,
+    known: Callable[[str], bool],
+    available: Callable[[], Sequence[str]],
+) -> list[str]:
+    """What is wrong with a template, in words for a marketer (or nothing).
+
+    `known(field)` says whether the contacts the text is for have that field;
+    `available()` lists the fields they have (asked only when one is
+    unknown). A field nobody has would be sent empty; `{{field}}` sends the
+    text "{field}" as written; a brace that starts like a placeholder without
+    being one would be sent as written too.
+    """
+    problems = []
+    unknown = [field for field in template_fields(text) if not known(field)]
+    if unknown:
+        fields = list(available())
+        names = ", ".join(f"{{{field}}}" for field in unknown)
+        problem = (
+            f"The SMS text uses {names}, which no contact of the chosen audiences "
+            f"has: recipients would get {'it' if len(unknown) == 1 else 'them'} "
+            f"empty. Fields they have: {', '.join(fields)}."
+        )
+        guesses = [
+            f"{{{guess[0]}}} for {{{field}}}"
+            for field in unknown
+            if (guess := difflib.get_close_matches(field, fields, n=1, cutoff=0.75))
+        ]
+        if guesses:
+            problem += f" Did you mean {', '.join(guesses)}?"
+        problems.append(problem)
+    escaped = [
+        name for name in dict.fromkeys(DOUBLE_BRACED.findall(text)) if known(name)
+    ]
+    if escaped:
+        problems.append(
+            "Double braces are sent as written: "
+            + ", ".join(f"{{{{{name}}}}} sends “{{{name}}}”" for name in escaped)
+            + ". To personalise, write "
+            + ", ".join(f"{{{name}}}" for name in escaped)
+            + "."
+        )
+    broken = [
+        match.group(0)
+        for part in template_parts(text)
+        if isinstance(part, str)
+        for match in BROKEN_PLACEHOLDER.finditer(part)
+    ]
+    if broken:
+        problems.append(
+            "Not a placeholder: "
+            + ", ".join(f"“{piece}”" for piece in broken)
+            + ". Write {field}, or {field|fallback} for a value some contacts "
+            "lack, and {{ or }} for a brace meant as text."
+        )
+    return problems

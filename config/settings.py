@@ -359,6 +359,10 @@ REPORT_INLINE_MAX_SECONDS = env.float("REPORT_INLINE_MAX_SECONDS", default=0.15)
 # than its author (with the Approver role) has approved it; any edit after
 # approval withdraws the approval.
 FOUR_EYES_LAUNCH = env.bool("FOUR_EYES_LAUNCH", default=False)
+# Test sends reach real phones, approved or not: at most this many per
+# campaign, and per person in any 24 hours.
+TEST_SENDS_PER_CAMPAIGN = env.int("TEST_SENDS_PER_CAMPAIGN", default=10)
+TEST_SENDS_PER_USER_PER_DAY = env.int("TEST_SENDS_PER_USER_PER_DAY", default=50)
 # Failed admin logins: after LOGIN_FAILURES_PER_USER for one username (or
 # LOGIN_FAILURES_PER_ADDRESS from one address) within LOGIN_LOCKOUT_MINUTES,
 # further attempts are refused until the window has passed.

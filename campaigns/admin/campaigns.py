@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .. import selectors, services
@@ -20,6 +21,9 @@ from ..telesign import SendStatus, telesign_uses_sandbox
 from .base import AdminPage, CustomPagesMixin, id_from_request
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
+
+# Test sends listed on the campaign page (the latest first).
+TEST_SENDS_SHOWN = 50
 
 
 @admin.register(Campaign)
@@ -76,7 +80,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
                 ]
             },
         ),
-        ("Approval", {"fields": ["approval"]}),
+        ("Approval", {"fields": ["approval", "test_sends"]}),
         (
             "History",
             {
@@ -107,6 +111,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             "audience_summary",
             "estimated_cost",
             "approval",
+            "test_sends",
             "audit_trail_link",
             "created_by",
             "created_at",
@@ -193,6 +198,38 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
                 "role, must approve it before it can start."
             )
         return "Not approved (approval is optional: FOUR_EYES_LAUNCH is off)."
+
+    @admin.display(description="Test sends")
+    def test_sends(self, obj):
+        """What was tried before approval: when, by whom, to which number,
+        with which text, and what Telesign made of it."""
+        if not obj.pk:
+            return "—"
+        tests = list(selectors.campaign_test_sends(campaign=obj)[:TEST_SENDS_SHOWN])
+        if not tests:
+            return "None yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{timezone.localtime(test.at):%Y-%m-%d %H:%M}",
+                    test.username or "—",
+                    test.phone,
+                    test.sms_text or ("Viber image only" if test.image_id else "—"),
+                    test.recipient.get_outcome_display()
+                    if test.recipient.outcome != Recipient.Outcome.PENDING
+                    else test.recipient.get_send_status_display(),
+                )
+                for test in tests
+            ),
+        )
+        return format_html(
+            '<table class="test-sends"><thead><tr><th>When</th><th>By</th>'
+            "<th>Number</th><th>SMS text</th><th>Result</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="Audit trail")
     def audit_trail_link(self, obj):

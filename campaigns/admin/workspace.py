@@ -136,14 +136,36 @@ class ContactAdmin(admin.ModelAdmin):
             search_term = compact
         return super().get_search_results(request, queryset, search_term)
 
+    # Saving and deleting go through the services: a change to who is messaged
+    # or to their fields withdraws approvals of campaigns not started.
+    def save_model(self, request, obj, form, change):
+        services.contact_save(contact=obj, actor=services.actor_from_request(request))
+
+    def delete_model(self, request, obj):
+        services.contacts_delete(
+            contacts=Contact.objects.filter(pk=obj.pk),
+            actor=services.actor_from_request(request),
+        )
+
+    def delete_queryset(self, request, queryset):
+        services.contacts_delete(
+            contacts=queryset, actor=services.actor_from_request(request)
+        )
+
     @admin.action(description="Opt out selected contacts", permissions=["change"])
     def opt_out(self, request, queryset):
-        count = services.contacts_opt_out(contact_ids=queryset.values("id"))
+        count = services.contacts_opt_out(
+            contact_ids=queryset.values("id"),
+            actor=services.actor_from_request(request),
+        )
         self.message_user(request, f"{count} contact(s) opted out.", messages.SUCCESS)
 
     @admin.action(description="Opt selected contacts back in", permissions=["change"])
     def opt_in(self, request, queryset):
-        count = services.contacts_opt_in(contact_ids=queryset.values("id"))
+        count = services.contacts_opt_in(
+            contact_ids=queryset.values("id"),
+            actor=services.actor_from_request(request),
+        )
         self.message_user(
             request, f"{count} contact(s) opted back in.", messages.SUCCESS
         )
@@ -200,6 +222,16 @@ class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.audiences_with_counts()
+
+    def delete_model(self, request, obj):
+        services.audiences_delete(
+            audiences=[obj], actor=services.actor_from_request(request)
+        )
+
+    def delete_queryset(self, request, queryset):
+        services.audiences_delete(
+            audiences=list(queryset), actor=services.actor_from_request(request)
+        )
 
     @admin.display(description="Contacts", ordering="contact_count")
     def contact_count(self, obj):

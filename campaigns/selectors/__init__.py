@@ -8,6 +8,7 @@
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
 - timeline: one recipient's story and the callbacks that shaped it
+- personalisation: the fields an SMS text may use, and what is wrong with one
 
 Callers import from `campaigns.selectors`; the names below are the public
 ones. Hand-written SQL the reads need lives in campaigns.db.
@@ -31,6 +32,7 @@ from .campaigns import (
     campaign_preview_contact,
     campaign_send_progress,
     campaign_target_contacts,
+    campaign_test_sends,
     campaigns_to_compare,
 )
 from .costs import campaign_cost_actual, campaign_cost_estimate, measured_fallback_rate
@@ -48,6 +50,12 @@ from .exports import (
     recipient_export_text_columns,
 )
 from .health import system_health
+from .personalisation import (
+    audiences_fields,
+    audiences_have_field,
+    campaign_sms_problems,
+    sms_text_problems,
+)
 from .reports import (
     ACTIVE_STATUSES,
     FAILURE_REASONS_SHOWN,
@@ -97,6 +105,8 @@ __all__ = [
     "TimelineBucket",
     "TimelineStep",
     "TimesToDelivery",
+    "audiences_fields",
+    "audiences_have_field",
     "audiences_with_counts",
     "campaign_audience_summary",
     "campaign_cost_actual",
@@ -113,7 +123,9 @@ __all__ = [
     "campaign_report_figures",
     "campaign_report_live",
     "campaign_send_progress",
+    "campaign_sms_problems",
     "campaign_target_contacts",
+    "campaign_test_sends",
     "campaigns_to_compare",
     "csv_safe_cell",
     "csv_stream",
@@ -121,5 +133,6 @@ __all__ = [
     "recipient_callback_events",
     "recipient_export_text_columns",
     "recipient_timeline",
+    "sms_text_problems",
     "system_health",
 ]

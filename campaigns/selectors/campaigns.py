@@ -1,15 +1,16 @@
 """Reads about campaigns before and during sending: who a launch would
-message and how long it would take, the preview, audiences with their sizes,
-send progress, who a follow-up may message, and which campaigns a comparison
-shows."""
+message and how long it would take, the preview, the test sends, audiences
+with their sizes, send progress, who a follow-up may message, and which
+campaigns a comparison shows."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from ..models import Audience, Campaign, Contact, Recipient
-from ..sms import SmsSegments, personalise, sms_segments
+from ..models import Audience, Campaign, Contact, Recipient, TestSend
+from ..sms import SmsSegments, is_blank, personalise, sms_segments
+from .personalisation import campaign_sms_problems
 
 # The preview's contact picker offers the first targeted contacts, no more.
 PREVIEW_SAMPLE_CONTACTS = 20
@@ -51,30 +52,43 @@ def campaign_preview_contact(
 class CampaignPreview:
     """What the campaign's preview page shows.
 
-    `sms_text` is the SMS personalised for `contact` (empty without one) and
-    `sms_segments` counts that text; `sample_contacts` are the targeted
-    contacts the page offers to preview for instead.
+    `sms_text` is the SMS personalised for `contact` (empty without one), or
+    as written when `sms_problems` says why it cannot be sent; `sms_segments`
+    counts that text; `sms_blank` is true when the SMS personalised for
+    `contact` is empty, so it would never be sent to them;
+    `sample_contacts` are the targeted contacts the page offers to preview
+    for instead.
     """
 
     contact: Contact | None
     sms_text: str
     sms_segments: SmsSegments
     sample_contacts: list[Contact]
+    sms_problems: list[str]
+    sms_blank: bool
 
 
 def campaign_preview(
     *, campaign: Campaign, contact_id: int | None = None
 ) -> CampaignPreview:
     """The campaign's message as `contact_id` (else the first targeted
-    contact) would receive it."""
+    contact) would receive it. Placeholders the audiences have no field for
+    are shown as written, never filled in as blanks."""
     contact = campaign_preview_contact(campaign=campaign, contact_id=contact_id)
-    sms_text = personalise(campaign.sms_text, contact) if contact else ""
+    problems = campaign_sms_problems(campaign=campaign)
+    if problems:
+        sms_text = campaign.sms_text
+    else:
+        sms_text = personalise(campaign.sms_text, contact) if contact else ""
     sample = campaign_target_contacts(campaign=campaign).order_by("id")
     return CampaignPreview(
         contact=contact,
         sms_text=sms_text,
         sms_segments=sms_segments(sms_text),
         sample_contacts=list(sample[:PREVIEW_SAMPLE_CONTACTS]),
+        sms_problems=problems,
+        sms_blank=bool(contact and campaign.sends_sms and not problems)
+        and is_blank(sms_text),
     )
 
 
@@ -98,6 +112,11 @@ def campaign_launch_estimate(*, campaign: Campaign) -> LaunchEstimate:
         targeted=summary["targeted"],
         duration_minutes=max(1, round(seconds / 60)),
     )
+
+
+def campaign_test_sends(*, campaign: Campaign) -> QuerySet[TestSend]:
+    """The campaign's test sends, the latest first, with their recipients."""
+    return TestSend.objects.filter(campaign=campaign).select_related("recipient")
 
 
 def audiences_with_counts() -> QuerySet[Audience]:

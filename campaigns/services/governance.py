@@ -2,6 +2,7 @@
 
 import ipaddress
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import AuditEntry, Campaign, LoginFailure
+from ..models import AudienceMember, AuditEntry, Campaign, LoginFailure
+from ..sms import template_fields
 from .errors import DomainError
 
 
@@ -145,6 +147,83 @@ def campaigns_audience_grew(*, audience, added: int, actor: Actor | None) -> Non
             campaign=campaign,
             actor=actor,
             why=f"{added} contact(s) added to audience “{audience}” after approval.",
+        )
+
+
+# Contact ids per query when looking for them in a campaign's audiences.
+CONTACT_IDS_PER_QUERY = 500
+
+
+def campaigns_contacts_changed(
+    *,
+    changes: Mapping[int, Collection[str] | None],
+    actor: Actor | None,
+    what: str,
+) -> int:
+    """Contacts changed: withdraw the approval of every campaign approved and
+    not started whose audiences hold one of them, if the change alters what
+    it would send. Returns how many approvals were withdrawn.
+
+    `changes` maps a contact id to the fields that changed (as a text uses
+    them: `name`, `first_name`, an attribute …), or to None when who is
+    messaged changed (opt-out, number, removal): that matters to every such
+    campaign, a field only to one whose SMS text uses it. `what` says what
+    happened to them ("were edited in the admin"), for the audit trail.
+    """
+    if not changes:
+        return 0
+    withdrawn = 0
+    approved = Campaign.objects.filter(
+        approved_at__isnull=False, status__in=Campaign.EDITABLE_STATUSES
+    ).only("id", "name", "sms_text", "sms_fallback_enabled", "sms_only")
+    for campaign in approved:
+        used = set(template_fields(campaign.sms_text)) if campaign.sends_sms else set()
+        relevant = [
+            contact_id
+            for contact_id, fields in changes.items()
+            if fields is None or used & set(fields)
+        ]
+        members = _campaign_members_among(campaign=campaign, contact_ids=relevant)
+        if not members:
+            continue
+        fields_hit = sorted(
+            set().union(*(used & set(changes[m] or ()) for m in members))
+        )
+        why = f"{len(members)} contact(s) of its audiences {what} after approval"
+        why += (
+            f" (fields its text uses: {', '.join(fields_hit)})." if fields_hit else "."
+        )
+        approval_withdraw(campaign=campaign, actor=actor, why=why)
+        withdrawn += 1
+    return withdrawn
+
+
+def _campaign_members_among(*, campaign: Campaign, contact_ids: list[int]) -> set[int]:
+    """Which of `contact_ids` are in the campaign's audiences."""
+    found: set[int] = set()
+    for start in range(0, len(contact_ids), CONTACT_IDS_PER_QUERY):
+        found.update(
+            AudienceMember.objects.filter(
+                audience__campaigns=campaign,
+                contact_id__in=contact_ids[start : start + CONTACT_IDS_PER_QUERY],
+            ).values_list("contact_id", flat=True)
+        )
+    return found
+
+
+def campaigns_audience_removed(*, audience, actor: Actor | None) -> None:
+    """An audience is about to be deleted: campaigns approved to message it
+    (and not started) would reach fewer people than their approver saw."""
+    approved = Campaign.objects.filter(
+        audiences=audience,
+        approved_at__isnull=False,
+        status__in=Campaign.EDITABLE_STATUSES,
+    ).distinct()
+    for campaign in approved:
+        approval_withdraw(
+            campaign=campaign,
+            actor=actor,
+            why=f"Audience “{audience}” deleted after approval.",
         )
 
 

@@ -22,8 +22,14 @@ from ..models import (
     ImageFormat,
     OptOutSource,
 )
+from ..sms import contact_fields_changed
 from .errors import DomainError
-from .governance import Actor, campaigns_audience_grew
+from .governance import (
+    Actor,
+    campaigns_audience_grew,
+    campaigns_audience_removed,
+    campaigns_contacts_changed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,18 +89,91 @@ def image_asset_save(
 # --- Contacts ---------------------------------------------------------------
 
 
-def contacts_opt_out(*, contact_ids, source: str = OptOutSource.ADMIN) -> int:
-    """Opt contacts out now; returns how many were not opted out before."""
-    return Contact.objects.filter(id__in=contact_ids, opted_out_at__isnull=True).update(
+def contacts_opt_out(
+    *, contact_ids, source: str = OptOutSource.ADMIN, actor: Actor | None = None
+) -> int:
+    """Opt contacts out now; returns how many were not opted out before.
+
+    Done by someone (not by the person's own reply), it withdraws approvals
+    of campaigns not started that would have messaged them.
+    """
+    ids = list(
+        Contact.objects.filter(
+            id__in=contact_ids, opted_out_at__isnull=True
+        ).values_list("id", flat=True)
+    )
+    count = Contact.objects.filter(id__in=ids, opted_out_at__isnull=True).update(
         opted_out_at=timezone.now(), opt_out_source=source, updated_at=timezone.now()
     )
+    if source != OptOutSource.REPLY:
+        campaigns_contacts_changed(
+            changes=dict.fromkeys(ids), actor=actor, what="were opted out"
+        )
+    return count
 
 
-def contacts_opt_in(*, contact_ids) -> int:
-    """Clear the opt-out of contacts; returns how many were opted out before."""
-    return Contact.objects.filter(
-        id__in=contact_ids, opted_out_at__isnull=False
-    ).update(opted_out_at=None, opt_out_source="", updated_at=timezone.now())
+def contacts_opt_in(
+    *, contact_ids, source: str = OptOutSource.ADMIN, actor: Actor | None = None
+) -> int:
+    """Clear the opt-out of contacts; returns how many were opted out before.
+
+    Done by someone (not by the person's own reply), it withdraws approvals
+    of campaigns not started that would now message them.
+    """
+    ids = list(
+        Contact.objects.filter(
+            id__in=contact_ids, opted_out_at__isnull=False
+        ).values_list("id", flat=True)
+    )
+    count = Contact.objects.filter(id__in=ids, opted_out_at__isnull=False).update(
+        opted_out_at=None, opt_out_source="", updated_at=timezone.now()
+    )
+    if source != OptOutSource.REPLY:
+        campaigns_contacts_changed(
+            changes=dict.fromkeys(ids), actor=actor, what="were opted back in"
+        )
+    return count
+
+
+def contact_save(*, contact: Contact, actor: Actor | None = None) -> Contact:
+    """Save a contact edited by hand. A new number, or a field a campaign's
+    text uses, withdraws the approval of campaigns not started that message it."""
+    before = Contact.objects.filter(pk=contact.pk).first() if contact.pk else None
+    contact.save()
+    if before is not None:
+        fields = contact_fields_changed(before, contact)
+        if fields:
+            who_changed = before.phone != contact.phone
+            campaigns_contacts_changed(
+                changes={contact.pk: None if who_changed else fields},
+                actor=actor,
+                what="were edited",
+            )
+    return contact
+
+
+def contacts_delete(*, contacts, actor: Actor | None = None) -> int:
+    """Delete contacts; approvals of campaigns not started that would have
+    messaged them are withdrawn. Returns how many were deleted."""
+    ids = list(contacts.values_list("id", flat=True))
+    with transaction.atomic():
+        campaigns_contacts_changed(
+            changes=dict.fromkeys(ids), actor=actor, what="were deleted"
+        )
+        deleted = Contact.objects.filter(id__in=ids).delete()
+    return deleted[1].get(Contact._meta.label, 0)
+
+
+def audiences_delete(*, audiences, actor: Actor | None = None) -> int:
+    """Delete audiences; approvals of campaigns not started that message them
+    are withdrawn. Returns how many were deleted."""
+    with transaction.atomic():
+        for audience in audiences:
+            campaigns_audience_removed(audience=audience, actor=actor)
+        deleted = Audience.objects.filter(
+            id__in=[audience.pk for audience in audiences]
+        ).delete()
+    return deleted[1].get(Audience._meta.label, 0)
 
 
 # --- Audience import ----------------------------------------------------------
@@ -145,8 +224,9 @@ def audience_import_confirm(
 
     New numbers become contacts; known numbers keep their opt-out and gain the
     file's name and attributes; every row joins the audience. Importing the
-    same file again adds nothing. Approvals of campaigns not yet started that
-    message the audience are withdrawn if it grew.
+    same file again adds nothing. Approvals of campaigns not yet started are
+    withdrawn where the import changes what they would send: the audience
+    grew, or contacts they message got new values for fields their text uses.
     """
     audience_import = AudienceImport.objects.select_for_update().get(
         pk=audience_import.pk
@@ -172,14 +252,20 @@ def audience_import_confirm(
     )
 
     changed: list[Contact] = []
+    fields_changed: dict[int, set[str]] = {}
     now = timezone.now()
     for phone, contact in existing.items():
         row = rows_by_phone[phone]
         merged = {**contact.attributes, **row.attributes}
         name = row.name or contact.name
         if merged != contact.attributes or name != contact.name:
+            before = Contact(
+                phone=phone, name=contact.name, attributes=contact.attributes
+            )
             contact.attributes, contact.name, contact.updated_at = merged, name, now
             changed.append(contact)
+            if fields := contact_fields_changed(before, contact):
+                fields_changed[contact.pk] = fields
     for chunk in _chunks(changed, BULK_BATCH_SIZE):
         Contact.objects.bulk_update(chunk, ["attributes", "name", "updated_at"])
 
@@ -211,6 +297,11 @@ def audience_import_confirm(
             added=audience_import.members_added,
             actor=actor,
         )
+    campaigns_contacts_changed(
+        changes=fields_changed,
+        actor=actor,
+        what=f"were given new values by an import into “{audience_import.audience}”",
+    )
     logger.info(
         "audience import %s: %s contacts created, %s members added",
         audience_import.pk,

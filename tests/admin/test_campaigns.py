@@ -88,6 +88,58 @@ def test_preview_for_a_chosen_contact(marketer_client, records):
     assert "Hi Ben, 2 for 1 today only!" in page
 
 
+def test_campaign_editor_refuses_placeholders_the_audiences_have_no_field_for(
+    marketer_client, records
+):
+    url = reverse("admin:campaigns_campaign_add")
+    audiences = [records["audience"].pk]
+    page = marketer_client.post(
+        url, campaign_form(records, sms_text="Hi {firstname}!", audiences=audiences)
+    ).content.decode()
+    assert "uses {firstname}, which no contact of the chosen audiences has" in page
+    assert "Fields they have: name, first_name, last_name, phone, city." in page
+    assert "Did you mean {first_name} for {firstname}?" in page
+    assert not Campaign.objects.filter(name="New campaign").exists()
+
+    text = "Hi {first_name|there} from {city}, use {{CODE}}"
+    saved = marketer_client.post(
+        url, campaign_form(records, sms_text=text, audiences=audiences)
+    )
+    assert saved.status_code == 302
+    assert Campaign.objects.get(name="New campaign").sms_text == text
+
+
+def test_preview_refuses_unknown_placeholders_instead_of_showing_blanks(
+    marketer_client, records
+):
+    campaign = records["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(sms_text="Hi {firstname},")
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    ).content.decode()
+    assert 'id="sms-problems"' in page
+    assert "uses {firstname}, which no contact" in page
+    assert "Hi {firstname}," in page and "Hi ," not in page
+
+
+def test_preview_fills_fallbacks_and_warns_of_an_empty_sms(marketer_client, records):
+    campaign = records["campaign"]
+    blank = make_contact(name="", attributes={"city": " "})
+    records["audience"].contacts.add(blank)
+    url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
+    Campaign.objects.filter(pk=campaign.pk).update(
+        sms_text="Hi {first_name|there} in {city|your town}"
+    )
+    page = marketer_client.get(url, {"contact": blank.pk}).content.decode()
+    assert "Hi there in your town" in page and 'id="sms-blank"' not in page
+
+    Campaign.objects.filter(pk=campaign.pk).update(sms_text="{first_name} {city}")
+    page = marketer_client.get(url, {"contact": blank.pk}).content.decode()
+    assert 'id="sms-blank"' in page and "never sent" in page
+    page = marketer_client.get(url).content.decode()  # Ana Lima, from Porto
+    assert "Ana Porto" in page and 'id="sms-blank"' not in page
+
+
 # --- launching and controlling from the campaign page ---------------------------
 
 
@@ -140,6 +192,19 @@ def test_test_send_from_the_campaign_page(marketer_client, records, sandbox):
     assert Recipient.objects.filter(campaign=campaign, is_test=True).count() == 1
     bad = marketer_client.post(url, {"phones": "hello"})
     assert "not part of a phone number" in bad.content.decode()
+
+
+def test_the_test_send_page_says_when_the_cap_is_reached(
+    marketer_client, records, sandbox, settings
+):
+    settings.TEST_SENDS_PER_CAMPAIGN = 2
+    campaign = records["campaign"]
+    url = reverse("admin:campaigns_campaign_test_send", args=[campaign.pk])
+    marketer_client.post(url, {"phones": "07911 123001"})
+    page = marketer_client.post(url, {"phones": "07911 123002, 07911 123003"})
+    assert "has had 1 test send(s) and may have at most 2" in page.content.decode()
+    assert "1 more can be sent." in page.content.decode()
+    assert Recipient.objects.filter(campaign=campaign, is_test=True).count() == 1
 
 
 def test_launch_needs_the_launch_permission(client, django_user_model, records):

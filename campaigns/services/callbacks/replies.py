@@ -1,5 +1,13 @@
 """Replies from recipients (Viber and SMS MO messages): stored, and opt-out or
-opt-in keywords take effect at once."""
+opt-in keywords take effect at once.
+
+A reply never withdraws a campaign's approval (`source=REPLY`). A STOP only
+makes a send smaller and is honoured whatever the approval: the launch
+suppresses the person and the send loop skips them. A START is the person's
+own consent, which no colleague can give to get around the approver. Either
+way nobody receives a text the approver did not see, while withdrawing would
+let any reply send a scheduled campaign back to draft.
+"""
 
 import string
 
@@ -52,7 +60,7 @@ def inbound_reply_apply(*, event: CallbackEvent, reply: InboundReply) -> str:
             )
     elif keyword in {k.upper() for k in settings.OPT_IN_KEYWORDS} and contact:
         action = InboundMessage.Action.OPT_IN
-        contacts_opt_in(contact_ids=[contact.pk])
+        contacts_opt_in(contact_ids=[contact.pk], source=OptOutSource.REPLY)
 
     InboundMessage.objects.create(
         phone=phone[:16],

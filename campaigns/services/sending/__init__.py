@@ -40,7 +40,13 @@ from .lifecycle import (
     campaign_resume,
 )
 from .loop import SendLoop, SendRunSummary, campaign_send_run, campaign_send_slice
-from .messages import callback_url, campaign_message
+from .messages import (
+    EMPTY_SMS_REASON,
+    callback_url,
+    campaign_message,
+    campaign_sms_text,
+    recipients_empty_sms_fail,
+)
 from .results import (
     ACTIVE_SEND_STATUSES,
     RESULT_COLUMNS,
@@ -61,6 +67,7 @@ from .test_send import MAX_TEST_NUMBERS, TestSendResult, campaign_test_send
 
 __all__ = [
     "ACTIVE_SEND_STATUSES",
+    "EMPTY_SMS_REASON",
     "MAX_TEST_NUMBERS",
     "RATE_HEADROOM",
     "RESULT_COLUMNS",
@@ -84,6 +91,7 @@ __all__ = [
     "campaign_resume",
     "campaign_send_run",
     "campaign_send_slice",
+    "campaign_sms_text",
     "campaign_test_send",
     "claims_expire",
     "engine_tick_enqueue",
@@ -92,6 +100,7 @@ __all__ = [
     "recipients_claim",
     "recipients_claim_sendable",
     "recipients_due",
+    "recipients_empty_sms_fail",
     "recipients_materialise",
     "recipients_prepare_sending",
     "recipients_release",

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ...db.materialise import recipients_insert_from_audiences
 from ...models import AuditEntry, Campaign, Contact, Recipient
-from ...selectors import campaign_target_contacts
+from ...selectors import campaign_sms_problems, campaign_target_contacts
 from ...telesign import telesign_uses_sandbox
 from ..errors import DomainError
 from ..governance import Actor, audit_record, campaign_approval_problems
@@ -29,13 +29,14 @@ logger = logging.getLogger(__name__)
 
 
 def campaign_content_problems(*, campaign: Campaign) -> list[str]:
-    """What stops the message itself from being sent, in words for a marketer."""
+    """What stops the message itself from being sent, in words for a marketer
+    (among them, placeholders the audiences' contacts have no field for)."""
     problems = []
     image_url = campaign.image.public_url
     if campaign.sms_only:
         if not campaign.sms_text.strip():
             problems.append("The campaign is SMS only but its SMS text is empty.")
-        return problems
+        return problems + campaign_sms_problems(campaign=campaign)
     if not image_url.startswith("https://") and not telesign_uses_sandbox():
         problems.append(
             f"Viber fetches images over https only, but the image address is "
@@ -43,7 +44,7 @@ def campaign_content_problems(*, campaign: Campaign) -> list[str]:
         )
     if campaign.sms_fallback_enabled and not campaign.sms_text.strip():
         problems.append("The SMS fallback is on but its text is empty.")
-    return problems
+    return problems + campaign_sms_problems(campaign=campaign)
 
 
 def campaign_launch_problems(*, campaign: Campaign) -> list[str]:

@@ -25,7 +25,7 @@ from .claims import (
     worker_identity,
 )
 from .lifecycle import campaign_pause_for_credentials
-from .messages import campaign_message
+from .messages import campaign_message, recipients_empty_sms_fail
 from .results import (
     campaign_auto_pause_check,
     campaign_complete_if_done,
@@ -259,6 +259,11 @@ class SendLoop:
             )
             if not claimed:
                 return False
+            claimed = recipients_empty_sms_fail(
+                campaign=self.campaign, claimed=claimed, worker_id=self.worker_id
+            )
+            if not claimed:
+                return True  # all failed for an empty SMS: claim the next ones
             self.pending.extend(claimed)
             self.attempts.update((r.id, r.send_attempts) for r in claimed)
         group = [

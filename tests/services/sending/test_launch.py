@@ -1,5 +1,7 @@
 """Launching: the checks, and one recipient per contact, once."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -90,3 +92,43 @@ def test_launch_with_real_telesign_needs_an_https_image(settings):
     campaign = make_campaign([audience_of(1)])
     with pytest.raises(DomainError, match="https only"):
         sending.campaign_launch(campaign=campaign)
+
+
+def test_launch_refuses_placeholders_the_audiences_have_no_field_for():
+    audience = audience_of(2, attributes={"city": "Porto"})
+    campaign = make_campaign([audience], sms_text="Hi {nickname}, in {city}")
+    problems = sending.campaign_launch_problems(campaign=campaign)
+    assert any("uses {nickname}, which no contact" in p for p in problems)
+    assert any(
+        "Fields they have: name, first_name, last_name, phone, city" in p
+        for p in problems
+    )
+    with pytest.raises(DomainError, match=r"\{nickname\}"):
+        sending.campaign_launch(campaign=campaign)
+    assert not Recipient.objects.filter(campaign=campaign).exists()
+
+    # Without SMS the text is never sent, so its placeholders do not matter.
+    Campaign.objects.filter(pk=campaign.pk).update(sms_fallback_enabled=False)
+    campaign.refresh_from_db()
+    assert sending.campaign_launch(campaign=campaign).recipients == 2
+
+
+def test_a_scheduled_campaign_whose_text_no_longer_fits_its_audience_stays_a_draft():
+    audience = audience_of(1, attributes={"city": "Porto"})
+    campaign = make_campaign(
+        [audience],
+        sms_text="See you in {city}",
+        scheduled_at=timezone.now() + dt.timedelta(minutes=5),
+    )
+    assert sending.campaign_launch(campaign=campaign).scheduled
+    # The only contact with a city is edited to have none before the start.
+    audience.contacts.update(attributes={})
+
+    assert (
+        sending.scheduled_campaigns_start(now=timezone.now() + dt.timedelta(minutes=10))
+        == 0
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert "{city}" in campaign.status_reason
+    assert not Recipient.objects.filter(campaign=campaign).exists()
