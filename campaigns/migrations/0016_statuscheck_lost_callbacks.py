@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("campaigns", "0014_audit_not_started"),
+        ("campaigns", "0015_approval_test_sends"),
     ]
 
     operations = [
