@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .images import ImageRejected, image_inspect
+from .images import ImageRejected, image_prepare
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
 from .services.governance import (
@@ -86,7 +86,7 @@ class ImageAssetForm(forms.ModelForm):
             data = upload.read()
             upload.seek(0)
             try:
-                image_inspect(data)
+                image_prepare(data)
             except ImageRejected as exc:
                 self.add_error("upload", str(exc))
         return cleaned
