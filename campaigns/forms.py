@@ -1,12 +1,13 @@
 """Admin forms: they translate input and call validation helpers; no business rules."""
 
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from .external_urls import UrlRejected, public_https_url_check
 from .images import ImageRejected, image_prepare
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
@@ -47,13 +48,11 @@ class ImageAssetForm(forms.ModelForm):
         url = self.cleaned_data["external_url"].strip()
         if not url:
             return url
-        parsed = urlparse(url)
-        if parsed.scheme != "https":
-            raise forms.ValidationError(
-                "Viber fetches images over https only; the address must start "
-                "with https://."
-            )
-        if not parsed.path.lower().endswith((".jpg", ".jpeg", ".png")):
+        try:
+            url = public_https_url_check(url)
+        except UrlRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if not urlsplit(url).path.lower().endswith((".jpg", ".jpeg", ".png")):
             raise forms.ValidationError(
                 "The address must end in .jpg, .jpeg or .png so Viber accepts it."
             )
