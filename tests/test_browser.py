@@ -1,7 +1,8 @@
 """The marketer's journey in a real browser (Debian's Chromium via Playwright):
 log in, upload an image, import an audience with bad rows, build and preview a
 campaign with SMS fallback, test-send, launch, watch the report until every
-recipient has an outcome, export the CSV.
+recipient has an outcome, export the CSV. Any Content-Security-Policy
+violation the browser reports on the way fails the test.
 
 Runs against the live test server, a real task worker process and the Telesign
 sandbox sending signed callbacks. Each step saves a screenshot in
@@ -107,11 +108,23 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     page, base = browser_page, running_app
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shots = iter(range(1, 100))
+    # Chromium reports each blocked inline script, style or handler as a
+    # console error naming the Content Security Policy.
+    csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
 
     def snap(name: str) -> None:
         page.screenshot(
             path=SCREENSHOTS / f"{next(shots):02d}-{name}.png", full_page=True
         )
+        assert csp_violations == [], f"at step {name}"
 
     # 1. Log in.
     page.goto(f"{base}/admin/")
@@ -161,6 +174,15 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     snap("campaign-form")
     page.click("input[name=_continue]")
     page.wait_for_selector("text=10 recipient(s) would be messaged")
+    # Cancelling asks first (a script file, not an inline handler): say no.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog), dialog.dismiss()))
+    page.click("button:has-text('Cancel campaign')")
+    page.wait_for_timeout(500)
+    assert [dialog.message for dialog in questions] == [
+        "Cancel this campaign for good? Recipients not yet sent will not be messaged."
+    ]
+    assert page.is_visible("text=10 recipient(s) would be messaged")
     # The browser's event loop runs in this thread: read ids from the page,
     # not the database.
     campaign_id = int(page.url.rstrip("/").split("/")[-2])
@@ -213,3 +235,4 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     labels = dict(Recipient.Outcome.choices)
     assert outcomes == {labels[key]: count for key, count in EXPECTED_OUTCOMES.items()}
     snap("exported")
+    assert csp_violations == []
