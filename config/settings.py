@@ -368,9 +368,13 @@ REPORT_INLINE_MAX_SECONDS = env.float("REPORT_INLINE_MAX_SECONDS", default=0.15)
 # than its author (with the Approver role) has approved it; any edit after
 # approval withdraws the approval.
 FOUR_EYES_LAUNCH = env.bool("FOUR_EYES_LAUNCH", default=False)
-# Failed admin logins: after LOGIN_FAILURES_PER_USER for one username (or
-# LOGIN_FAILURES_PER_ADDRESS from one address) within LOGIN_LOCKOUT_MINUTES,
-# further attempts are refused until the window has passed.
+# Failed admin logins: after LOGIN_FAILURES_PER_USER for one username from one
+# address (or LOGIN_FAILURES_PER_ADDRESS from one address, any username), that
+# address waits LOGIN_LOCKOUT_MINUTES. After LOGIN_USER_BACKOFF_AFTER for one
+# username from any address, each attempt at it waits for the one before, the
+# pause doubling up to LOGIN_USER_BACKOFF_MAX_SECONDS (never a lockout).
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_USER_BACKOFF_AFTER = env.int("LOGIN_USER_BACKOFF_AFTER", default=10)
+LOGIN_USER_BACKOFF_MAX_SECONDS = env.int("LOGIN_USER_BACKOFF_MAX_SECONDS", default=60)
