@@ -37,7 +37,7 @@ def login_attempt_begin(*, username: str, remote_addr: str | None) -> int:
     (then nothing is counted).
     """
     now = timezone.now()
-    username = username.lower()
+    username = username.lower()[:150]
     window = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     _forget_quiet_keys(now - 2 * window)
     limits = [(Scope.USER_AT_ADDRESS, _user_at(username, remote_addr))]
@@ -64,7 +64,7 @@ def login_attempt_begin(*, username: str, remote_addr: str | None) -> int:
 def login_attempt_succeeded(*, username: str, remote_addr: str | None) -> None:
     """The password was right: the username starts afresh everywhere (other
     addresses' counts for it stay), and its address gets its attempt back."""
-    username = username.lower()
+    username = username.lower()[:150]
     LoginThrottle.objects.filter(
         scope=Scope.USER_AT_ADDRESS, key=_user_at(username, remote_addr)
     ).update(attempts=0)
@@ -76,7 +76,7 @@ def login_attempt_succeeded(*, username: str, remote_addr: str | None) -> None:
 
 
 def _user_at(username: str, remote_addr: str | None) -> str:
-    return f"{username[:150]} {remote_addr or '-'}"
+    return f"{username} {remote_addr or '-'}"
 
 
 def _rows(scope: str, key: str):
