@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 
 import requests
 
@@ -28,11 +29,22 @@ PORT = 8133
 def seed(count: int) -> list[str]:
     """Recipients with references, and the signed callbacks Telesign would send:
     an intermediate fallback report, the final one, and a duplicate."""
+    references = _accepted_references(count)
+    # Telesign sends a message's reports seconds apart: post every message's
+    # first report, then every final one, then every duplicate.
+    phases: list[list[str]] = [[], [], []]
+    for reference in references:
+        for phase, line in enumerate(_signed_reports(reference)):
+            phases[phase].append(line)
+    return [line for phase in phases for line in phase]
+
+
+def _accepted_references(count: int) -> Iterable[str]:
+    """A launched campaign whose recipients Telesign has all accepted; their
+    reference ids."""
     from django.db import connection
 
     from campaigns.models import Recipient
-    from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
-    from campaigns.telesign.signing import callback_signature
 
     from .send_throughput import seed as seed_campaign
 
@@ -47,62 +59,63 @@ def seed(count: int) -> list[str]:
             " send_status = 'accepted' WHERE campaign_id = %s",
             [campaign.pk],
         )
-    references = Recipient.objects.filter(campaign=campaign).values_list(
+    return Recipient.objects.filter(campaign=campaign).values_list(
         "reference_id", flat=True
     )
-    # Telesign sends a message's reports seconds apart: post every message's
-    # first report, then every final one, then every duplicate.
-    phases: list[list[str]] = [[], [], []]
-    for reference in references:
-        viber = {
-            "viber": {
-                "code": 3056,
-                "description": "fallback time",
-                "reference_id": "V" + reference[1:],
-                "updated_on": "2026-11-28 10:00:00.000",
-            }
+
+
+def _signed_reports(reference: str) -> list[str]:
+    """One message's three signed reports (fallback, final, duplicate), each a
+    JSON line with the body and its Authorization header."""
+    from campaigns.telesign.config import SANDBOX_API_KEY, SANDBOX_CUSTOMER_ID
+    from campaigns.telesign.signing import callback_signature
+
+    viber = {
+        "viber": {
+            "code": 3056,
+            "description": "fallback time",
+            "reference_id": "V" + reference[1:],
+            "updated_on": "2026-11-28 10:00:00.000",
         }
-        for phase, (code, sms) in enumerate(
-            (
-                (3001, {"code": 3001, "updated_on": "2026-11-28 10:00:00"}),
-                (
-                    3000,
-                    {
-                        "code": 3000,
-                        "reference_id": "S" + reference[1:],
-                        "updated_on": "2026-11-28 10:00:04",
-                    },
-                ),
-                (
-                    3000,
-                    {
-                        "code": 3000,
-                        "reference_id": "S" + reference[1:],
-                        "updated_on": "2026-11-28 10:00:04",
-                    },
-                ),
-            )
-        ):
-            body = json.dumps(
-                {
-                    "reference_id": reference,
-                    "external_id": None,
-                    "status": {
-                        "code": code,
-                        "description": "x",
-                        "last_channel": "sms",
-                        "updated_on": "2026-11-28 10:00:04:000",
-                    },
-                    "channel_status": [viber, {"sms": sms}],
-                }
-            )
-            signature = callback_signature(SANDBOX_API_KEY, body.encode())
-            phases[phase].append(
-                json.dumps(
-                    {"body": body, "auth": f"TSA {SANDBOX_CUSTOMER_ID}:{signature}"}
-                )
-            )
-    return [line for phase in phases for line in phase]
+    }
+    lines = []
+    for code, sms in (
+        (3001, {"code": 3001, "updated_on": "2026-11-28 10:00:00"}),
+        (
+            3000,
+            {
+                "code": 3000,
+                "reference_id": "S" + reference[1:],
+                "updated_on": "2026-11-28 10:00:04",
+            },
+        ),
+        (
+            3000,
+            {
+                "code": 3000,
+                "reference_id": "S" + reference[1:],
+                "updated_on": "2026-11-28 10:00:04",
+            },
+        ),
+    ):
+        body = json.dumps(
+            {
+                "reference_id": reference,
+                "external_id": None,
+                "status": {
+                    "code": code,
+                    "description": "x",
+                    "last_channel": "sms",
+                    "updated_on": "2026-11-28 10:00:04:000",
+                },
+                "channel_status": [viber, {"sms": sms}],
+            }
+        )
+        signature = callback_signature(SANDBOX_API_KEY, body.encode())
+        lines.append(
+            json.dumps({"body": body, "auth": f"TSA {SANDBOX_CUSTOMER_ID}:{signature}"})
+        )
+    return lines
 
 
 def load(url: str, requests_file: str, threads: int) -> None:
@@ -197,7 +210,7 @@ def run_load(url: str, requests_file: str, threads: int) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def main():
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--recipients", type=int, default=10000)
@@ -209,32 +222,39 @@ def main():
     parser.add_argument("--gunicorn-threads", type=int, default=4)
     parser.add_argument("--load")
     parser.add_argument("--requests-file")
-    args = parser.parse_args()
-    if args.load:
-        load(args.load, args.requests_file, args.threads)
-        return
+    return parser.parse_args()
 
-    db_url = prepare_database(args.db)
-    lines = seed(args.recipients)
-    # Rounds alternate the bare view and the real endpoint on consecutive
-    # slices of the callbacks (Telesign's order kept), so the machine's noise
-    # falls on both alike; the ratio reported is the median of the rounds'.
+
+def _round_files(lines: list[str], rounds: int) -> list[str]:
+    """Consecutive slices of the callbacks (Telesign's order kept), one file
+    per round."""
     folder = tempfile.mkdtemp(prefix="bench-")
-    size = -(-len(lines) // args.rounds)
+    size = -(-len(lines) // rounds)
     round_files = []
-    for index in range(args.rounds):
+    for index in range(rounds):
         path = os.path.join(folder, f"round-{index}.jsonl")
         with open(path, "w") as handle:
             handle.write("\n".join(lines[index * size : (index + 1) * size]))
         round_files.append(path)
-    env = {
+    return round_files
+
+
+def _server_env(db_url: str, apply: str) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": db_url,
         "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
-        "CALLBACK_APPLY": args.apply,
+        "CALLBACK_APPLY": apply,
     }
+
+
+def _measure_rounds(
+    env: dict[str, str], round_files: list[str], args: argparse.Namespace
+) -> list[tuple[dict, dict]]:
+    """Start gunicorn, then per round the bare view's load and the real
+    endpoint's load on the same slice; (bare, real) per round."""
     server = subprocess.Popen(
         gunicorn_command(PORT, threads=args.gunicorn_threads),
         cwd=ROOT,
@@ -259,18 +279,33 @@ def main():
     finally:
         server.terminate()
         server.wait()
+    return rounds
+
+
+def _apply_stored(apply: str) -> tuple[int, float, int, int]:
+    """Events stored, seconds the batch applier took (deferred only), events
+    applied, and recipients delivered by SMS fallback."""
     from campaigns.models import CallbackEvent, Recipient
     from campaigns.services.callbacks import callbacks_apply_pending
 
     stored = CallbackEvent.objects.count()
     apply_seconds = 0.0
-    if args.apply == "deferred":
+    if apply == "deferred":
         # What the workers do: drain the stored events in batches.
         started = time.perf_counter()
         callbacks_apply_pending(max_seconds=3600)
         apply_seconds = time.perf_counter() - started
     applied = CallbackEvent.objects.filter(processing="applied").count()
     final = Recipient.objects.filter(outcome="sms_delivered").count()
+    return stored, apply_seconds, applied, final
+
+
+def _print_results(
+    args: argparse.Namespace,
+    rounds: list[tuple[dict, dict]],
+    applying: tuple[int, float, int, int],
+) -> None:
+    stored, apply_seconds, applied, final = applying
     bare = _totals([b for b, _ in rounds])
     real = _totals([r for _, r in rounds])
     ratios = sorted(
@@ -306,6 +341,23 @@ def main():
             f"applied in the requests: {applied / real['seconds']:.0f} status "
             f"updates/s (target >= 2000/s)"
         )
+
+
+def main():
+    args = _arguments()
+    if args.load:
+        load(args.load, args.requests_file, args.threads)
+        return
+
+    db_url = prepare_database(args.db)
+    lines = seed(args.recipients)
+    # Rounds alternate the bare view and the real endpoint on consecutive
+    # slices of the callbacks (Telesign's order kept), so the machine's noise
+    # falls on both alike; the ratio reported is the median of the rounds'.
+    round_files = _round_files(lines, args.rounds)
+    rounds = _measure_rounds(_server_env(db_url, args.apply), round_files, args)
+    applying = _apply_stored(args.apply)
+    _print_results(args, rounds, applying)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def describe(name: str, times: list[float]) -> str:
     return f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms"
 
 
-def main():
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--other", type=int, default=700_000)
@@ -48,17 +48,13 @@ def main():
     parser.add_argument(
         "--reuse", action="store_true", help="measure the data of the last run again"
     )
-    args = parser.parse_args()
-    prepare_database("postgres", fresh=not args.reuse)
+    return parser.parse_args()
 
-    from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.test import Client
-    from django.urls import reverse
 
-    from campaigns.admin.report_tiles import attempts_url, recipients_url
-    from campaigns.models import Campaign, CampaignReport, ChannelAttempt, Recipient
-    from campaigns.services import campaign_report_refresh
+def _seeded_campaign(args: argparse.Namespace):
+    """The measured campaign (seeded, or the last run's with --reuse) and the
+    seconds seeding took."""
+    from campaigns.models import Campaign
 
     from .report_data import seed_campaign
 
@@ -71,21 +67,30 @@ def main():
         if args.other:
             seed_campaign(name="other", recipients=args.other, phone_prefix="+4478")
     seeded = time.perf_counter() - started
-    recipients = Recipient.objects.count()
-    attempts = ChannelAttempt.objects.count()
+    return campaign, seeded
 
-    started = time.perf_counter()
-    campaign_report_refresh(campaign=campaign)
-    compute = time.perf_counter() - started
+
+def _marketer_client():
+    """The test client, logged in as a marketer."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
 
     user, _ = User.objects.get_or_create(username="bench", is_staff=True)
     user.groups.add(Group.objects.get(name="Marketer"))
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
+    return client
+
+
+def _pages(campaign) -> dict[str, str]:
+    """The pages measured, by name: the baseline first."""
+    from django.urls import reverse
+
+    from campaigns.admin.report_tiles import attempts_url, recipients_url
+
     report_url = reverse("admin:campaigns_campaign_report", args=[campaign.pk])
     list_url = reverse("admin:campaigns_campaign_changelist")
     baseline_url = reverse("admin:index")
-    stored_at = CampaignReport.objects.get(campaign=campaign).computed_at
     # What a report tile and a status code link to: the campaign's recipients
     # (all, then only the failed), and its SMS attempts with one code.
     drill_all_url = recipients_url(campaign.pk)
@@ -93,7 +98,7 @@ def main():
     drill_code_url = attempts_url(
         campaign.pk, channel__exact="sms", status_code__exact="3000"
     )
-    pages = {
+    return {
         "bare admin index (baseline)": baseline_url,
         "report page": report_url,
         "campaign list": list_url,
@@ -101,16 +106,23 @@ def main():
         "failed recipients (tile: failed)": drill_failed_url,
         "SMS attempts with code 3000 (codes table)": drill_code_url,
     }
+
+
+def _timed_pages(client, pages: dict[str, str], rounds: int) -> dict[str, list[float]]:
     for url in pages.values():
         assert client.get(url).status_code == 200  # warm caches and templates
     # Alternate so noise lands on every page alike.
     times: dict[str, list[float]] = {name: [] for name in pages}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, url in pages.items():
             times[name] += timed_get(client, url, 1)
-    baseline = times["bare admin index (baseline)"]
-    report, listing = times["report page"], times["campaign list"]
-    computed_at = CampaignReport.objects.get(campaign=campaign).computed_at
+    return times
+
+
+def _timed_export(client, campaign) -> tuple[int, float, float, float]:
+    """The CSV export streamed to the end: rows, seconds, RSS before and at
+    its peak (MB)."""
+    from django.urls import reverse
 
     export_url = reverse("admin:campaigns_campaign_export", args=[campaign.pk])
     rss_before = rss_mb()
@@ -122,6 +134,12 @@ def main():
         rows += chunk.count(b"\n")
         rss_peak = max(rss_peak, rss_mb())
     export_seconds = time.perf_counter() - started
+    return rows, export_seconds, rss_before, rss_peak
+
+
+def _timed_bare_export(campaign) -> tuple[int, float]:
+    """The export's columns read through a bare psycopg cursor: rows, seconds."""
+    from django.db import connection
 
     started = time.perf_counter()
     bare_rows = 0
@@ -146,13 +164,12 @@ def main():
             bare_rows += 1
     bare_seconds = time.perf_counter() - started
     connection.connection.rollback()
+    return bare_rows, bare_seconds
 
-    print(f"machine: {machine()}")
-    print(
-        f"data: {recipients} recipients ({args.recipients} in the measured "
-        f"campaign), {attempts} channel attempts; seeded in {seeded:.0f} s"
-    )
-    print(f"report computed (in the worker, not the page) in {compute:.2f} s")
+
+def _print_pages(times: dict[str, list[float]]) -> None:
+    baseline = times["bare admin index (baseline)"]
+    report, listing = times["report page"], times["campaign list"]
     for name, measured in times.items():
         target = (
             " (target < 300 ms)" if name in ("report page", "campaign list") else ""
@@ -168,6 +185,13 @@ def main():
         f"{statistics.median(report) / statistics.median(baseline):.2f}, list "
         f"{statistics.median(listing) / statistics.median(baseline):.2f}"
     )
+
+
+def _print_exports(
+    export: tuple[int, float, float, float], bare: tuple[int, float]
+) -> None:
+    rows, export_seconds, rss_before, rss_peak = export
+    bare_rows, bare_seconds = bare
     print(
         f"export: {rows} rows in {export_seconds:.1f} s = "
         f"{rows / export_seconds:,.0f} rows/s (target >= 50,000); RSS "
@@ -178,6 +202,39 @@ def main():
         f"{bare_seconds:.1f} s = {bare_rows / bare_seconds:,.0f} rows/s; export "
         f"ratio {(rows / export_seconds) / (bare_rows / bare_seconds):.2f}"
     )
+
+
+def main():
+    args = _arguments()
+    prepare_database("postgres", fresh=not args.reuse)
+
+    from campaigns.models import CampaignReport, ChannelAttempt, Recipient
+    from campaigns.services import campaign_report_refresh
+
+    campaign, seeded = _seeded_campaign(args)
+    recipients = Recipient.objects.count()
+    attempts = ChannelAttempt.objects.count()
+
+    started = time.perf_counter()
+    campaign_report_refresh(campaign=campaign)
+    compute = time.perf_counter() - started
+
+    client = _marketer_client()
+    stored_at = CampaignReport.objects.get(campaign=campaign).computed_at
+    times = _timed_pages(client, _pages(campaign), args.rounds)
+    computed_at = CampaignReport.objects.get(campaign=campaign).computed_at
+
+    export = _timed_export(client, campaign)
+    bare = _timed_bare_export(campaign)
+
+    print(f"machine: {machine()}")
+    print(
+        f"data: {recipients} recipients ({args.recipients} in the measured "
+        f"campaign), {attempts} channel attempts; seeded in {seeded:.0f} s"
+    )
+    print(f"report computed (in the worker, not the page) in {compute:.2f} s")
+    _print_pages(times)
+    _print_exports(export, bare)
     # The page served the stored figures; it never recomputed a large report.
     assert computed_at == stored_at
 

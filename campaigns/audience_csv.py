@@ -2,7 +2,9 @@
 
 Accepts what spreadsheets really export: UTF-8 with or without a BOM, comma or
 semicolon separators, numbers with spaces, dashes, `+` or `00`, and Excel's
-scientific notation when no digit was lost.
+scientific notation when no digit was lost. Invisible NUL characters (which
+broken exports leave and PostgreSQL cannot store) are removed from every cell,
+and the lines they were on are listed so the check page can say so.
 """
 
 import csv
@@ -44,6 +46,8 @@ class ParsedAudienceCsv:
     rejected: list[RejectedRow] = field(default_factory=list)
     # (line, first line with the same number) for numbers seen twice in the file.
     duplicates: list[tuple[int, int, str]] = field(default_factory=list)
+    # Lines from which NUL characters were removed.
+    nul_lines: list[int] = field(default_factory=list)
 
     @property
     def rows_total(self) -> int:
@@ -61,6 +65,10 @@ def _decode(content: bytes) -> str:
         raise AudienceFileError(
             "The file is not UTF-8 text. In Excel choose “CSV UTF-8” when saving."
         ) from exc
+
+
+def _without_nul(values: list[str]) -> list[str]:
+    return [value.replace("\x00", "") for value in values]
 
 
 def _delimiter(first_line: str) -> str:
@@ -132,6 +140,11 @@ class _RowReader:
     first_line_of_phone: dict[str, int] = field(default_factory=dict)
 
     def read(self, line: int, values: list[str]) -> None:
+        if any("\x00" in v for v in values):
+            # A NUL is never meant: it is invisible in a spreadsheet and no
+            # contact field can hold it, so it goes and the rest of the cell stays.
+            values = _without_nul(values)
+            self.parsed.nul_lines.append(line)
         if not any(v.strip() for v in values):
             return
         keys = self.keys
@@ -171,7 +184,7 @@ def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudience
         raise AudienceFileError("The file is empty.")
     first_line = text.lstrip("\r\n").splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    raw_headers = _header_row(reader)
+    raw_headers = _without_nul(_header_row(reader))
     keys = [_header_key(h) for h in raw_headers]
     phone_index = _phone_column(raw_headers, keys)
     parsed = ParsedAudienceCsv(headers=[h.strip() for h in raw_headers])

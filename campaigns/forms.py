@@ -1,5 +1,6 @@
 """Admin forms: they translate input and call validation helpers; no business rules."""
 
+import json
 from urllib.parse import urlsplit
 
 from django import forms
@@ -37,8 +38,10 @@ class ImageAssetForm(forms.ModelForm):
             ].help_text = f"A JPEG or PNG image, at most {limit_mb:.1f} MB."
         if self.instance.pk:
             # A sent image must stay what recipients saw: replace by adding a new one.
-            del self.fields["upload"]
-            self.fields["external_url"].disabled = True
+            # (A read-only change page, for Approvers and Viewers, has no fields.)
+            self.fields.pop("upload", None)
+            if "external_url" in self.fields:
+                self.fields["external_url"].disabled = True
 
     def clean_external_url(self):
         url = self.cleaned_data["external_url"].strip()
@@ -87,10 +90,38 @@ class ImageAssetForm(forms.ModelForm):
         return cleaned
 
 
+# Contact attributes are names and values; nothing a spreadsheet or a person
+# writes nests deeper than this, and deeper JSON is refused before it is used.
+ATTRIBUTES_MAX_DEPTH = 20
+
+
+class _DepthSafeJSONDecoder(json.JSONDecoder):
+    """JSON nested beyond what the parser can follow is invalid JSON, not a
+    RecursionError (the form reads it again to show it back)."""
+
+    def decode(self, s, *args, **kwargs):
+        try:
+            return super().decode(s, *args, **kwargs)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", s, 0) from None
+
+
+class AttributesField(forms.JSONField):
+    default_error_messages = {
+        "invalid": "Enter valid JSON: an object of names and values, e.g. "
+        '{"first_name": "Ana"}.'
+    }
+
+    def __init__(self, **kwargs):
+        kwargs["decoder"] = kwargs.get("decoder") or _DepthSafeJSONDecoder
+        super().__init__(**kwargs)
+
+
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["phone", "name", "attributes"]
+        field_classes = {"attributes": AttributesField}
 
     def clean_phone(self):
         try:
@@ -108,7 +139,27 @@ class ContactForm(forms.ModelForm):
                 "Attributes must be an object of names and values, e.g. "
                 '{"first_name": "Ana"}.'
             )
+        problem = _attributes_problem(attributes)
+        if problem:
+            raise forms.ValidationError(problem)
         return attributes
+
+
+def _attributes_problem(attributes: dict) -> str:
+    """Why `attributes` cannot be kept (a NUL, which PostgreSQL refuses, or
+    nesting beyond ATTRIBUTES_MAX_DEPTH), or ""; read without recursion."""
+    stack = [(attributes, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > ATTRIBUTES_MAX_DEPTH:
+            return f"Attributes may nest at most {ATTRIBUTES_MAX_DEPTH} levels deep."
+        if isinstance(value, str) and "\x00" in value:
+            return "Attributes cannot contain the invisible NUL character (\\u0000)."
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for pair in value.items() for item in pair]
+        elif isinstance(value, list):
+            stack += [(item, depth + 1) for item in value]
+    return ""
 
 
 class CampaignForm(forms.ModelForm):
@@ -156,6 +207,16 @@ class AudienceImportUploadForm(forms.Form):
         "become contact fields usable in personalisation.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def clean_file(self):
+        # By the size the upload handlers counted, before anything reads it.
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.AUDIENCE_CSV_MAX_BYTES:
+            limit_mb = settings.AUDIENCE_CSV_MAX_BYTES / (1024 * 1024)
+            raise forms.ValidationError(
+                f"The file is larger than {limit_mb:g} MB; split it into smaller files."
+            )
+        return upload
 
 
 class TestSendForm(forms.Form):

@@ -429,6 +429,12 @@ class Recipient(models.Model):
         INVALID = "invalid", "Invalid number"
         DUPLICATE = "duplicate", "Duplicate number"
 
+    class StatusCheckEnd(models.TextChoices):
+        """Why Telesign is no longer asked for a message's status."""
+
+        EXPIRED = "expired", "Telesign no longer keeps its status (after 12 hours)"
+        UNKNOWN_REFERENCE = "unknown_ref", "Telesign does not know its reference"
+
     # Indexed by the composite indexes below, which all start with it.
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="recipients", db_index=False
@@ -480,6 +486,18 @@ class Recipient(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person replied to opt out."
+    )
+    status_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Telesign was last asked for its status (no final "
+        "callback had come).",
+    )
+    status_check_end = models.CharField(
+        max_length=16,
+        choices=StatusCheckEnd.choices,
+        blank=True,
+        help_text="Why Telesign is no longer asked for its status.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -533,6 +551,13 @@ class Recipient(models.Model):
                 fields=["campaign", "delivered_at"],
                 condition=Q(delivered_at__isnull=False),
                 name="recipient_campaign_deliv_idx",
+            ),
+            # Accepted messages still waiting for their final status: the
+            # ones whose status may have to be asked for (lost callbacks).
+            models.Index(
+                fields=["campaign", "sent_at"],
+                condition=Q(send_status="accepted", outcome="pending"),
+                name="recipient_awaiting_status_idx",
             ),
         ]
 
@@ -588,11 +613,14 @@ class CallbackEvent(models.Model):
         DELIVERY = "delivery", "Delivery status"
         READ = "read", "Read notification"
         INBOUND = "inbound", "Inbound reply"
+        # Not a callback: Telesign's answer when we asked for the status.
+        STATUS_CHECK = "status_check", "Status check (our request)"
         UNKNOWN = "unknown", "Unknown"
 
     class Signature(models.TextChoices):
         VALID = "valid", "Valid"
         UNSIGNED_ALLOWED = "unsigned_allowed", "Unsigned (allowed by setting)"
+        FETCHED = "fetched", "Fetched by us from Telesign"
 
     class Processing(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -665,6 +693,15 @@ class EngineState(models.Model):
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # The last callback event whose campaign's report was marked stale.
     report_event_mark = models.BigIntegerField(default=0)
+    # Status checks of messages whose callbacks did not come: how many were
+    # asked, answered with a status, and ended (expired or unknown), and the
+    # last problem (numbers only: shown on /health/).
+    status_checks_asked = models.BigIntegerField(default=0)
+    status_checks_found = models.BigIntegerField(default=0)
+    status_checks_ended = models.BigIntegerField(default=0)
+    status_check_last_at = models.DateTimeField(null=True, blank=True)
+    status_check_problem = models.CharField(max_length=200, blank=True)
+    status_check_problem_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Engine tick at {self.last_tick_at}"

@@ -1,18 +1,30 @@
 """Phone numbers as marketers type them, turned into E.164 or a clear error."""
 
 import re
-from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 
 # Excel shows long numbers as e.g. 4.47911123456E+11 and saves them that way.
-EXCEL_SCIENTIFIC = re.compile(r"^(?P<mantissa>\d+(?:[.,]\d+)?)[eE]\+?(?P<exp>\d+)$")
+EXCEL_SCIENTIFIC = re.compile(
+    r"^(?P<mantissa>[0-9]+(?:[.,][0-9]+)?)[eE]\+?(?P<exp>[0-9]+)$"
+)
 # Separators people put in numbers; removed before parsing.
 PHONE_SEPARATORS = re.compile(r"[\s\-./()\u00a0]")
+# No phone number is written with more characters than this, even with spaces,
+# brackets and a `00` prefix; longer text is refused before any arithmetic.
+PHONE_INPUT_MAX_LENGTH = 40
+# E.164 numbers have at most 15 digits, so Excel's notation never needs a
+# larger exponent than this for a phone number.
+EXCEL_EXPONENT_MAX = 15
 
 
 class PhoneNumberError(ValueError):
     """The value is not a phone number we can send to; the message says why."""
+
+
+def _shown(raw: str) -> str:
+    """`raw` as quoted in a message: long pasted text is cut, not repeated whole."""
+    return raw if len(raw) <= PHONE_INPUT_MAX_LENGTH else raw[:20] + "…"
 
 
 def _repair_excel_notation(value: str) -> str:
@@ -20,31 +32,32 @@ def _repair_excel_notation(value: str) -> str:
 
     `4.47911123456E+11` carries all twelve digits and is repaired. `3.8E+11`
     could stand for any of 380,000,000,000–389,999,999,999 once Excel rounded
-    it, so guessing would message a stranger: it is refused.
+    it, so guessing would message a stranger: it is refused. The digits are
+    shifted as text, so no exponent can overflow or be rounded.
     """
     match = EXCEL_SCIENTIFIC.match(value)
     if not match:
         return value
-    mantissa = match["mantissa"].replace(",", ".")
-    try:
-        number = Decimal(mantissa) * (Decimal(10) ** int(match["exp"]))
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits digits only
-        raise PhoneNumberError(f"“{value}” is not a phone number.") from exc
-    if number != number.to_integral_value():
+    exponent = int(match["exp"])
+    if exponent > EXCEL_EXPONENT_MAX:
+        raise PhoneNumberError(
+            f"“{_shown(value)}” is in Excel's scientific notation and has more "
+            "digits than any phone number."
+        )
+    whole, _, fraction = match["mantissa"].replace(",", ".").partition(".")
+    if fraction[exponent:].strip("0"):
         raise PhoneNumberError(
             f"“{value}” is in Excel's scientific notation and is not a whole number."
         )
-    significant_digits = len(mantissa.replace(".", "").lstrip("0"))
-    integer_digits = str(int(number))
-    if significant_digits < len(integer_digits.rstrip("0")) or (
-        significant_digits < len(integer_digits)
-    ):
+    significant_digits = len((whole + fraction).lstrip("0"))
+    integer_digits = (whole + fraction[:exponent].ljust(exponent, "0")).lstrip("0")
+    if significant_digits < len(integer_digits):
         raise PhoneNumberError(
             f"“{value}” was shortened by Excel's scientific notation, so the full "
             "number is lost. Format the phone column as Text in Excel and export "
             "the file again."
         )
-    return integer_digits
+    return integer_digits or "0"
 
 
 def phone_normalize(raw: str, *, default_region: str) -> str:
@@ -57,6 +70,11 @@ def phone_normalize(raw: str, *, default_region: str) -> str:
     value = (raw or "").strip()
     if not value:
         raise PhoneNumberError("The phone number is empty.")
+    if len(value) > PHONE_INPUT_MAX_LENGTH:
+        raise PhoneNumberError(
+            f"“{_shown(value)}” is too long to be a phone number "
+            f"(at most {PHONE_INPUT_MAX_LENGTH} characters)."
+        )
     value = _repair_excel_notation(value)
     compact = PHONE_SEPARATORS.sub("", value)
     if compact.startswith("00"):

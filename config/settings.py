@@ -200,7 +200,14 @@ IMAGE_URLS_FROM_STORAGE = env.bool("IMAGE_URLS_FROM_STORAGE", default=False)
 
 # Uploads: Django keeps small files in memory and larger ones on disk; the app
 # itself enforces the image and CSV caps below with messages a marketer reads.
+# A request larger than the largest cap has its files discarded as they arrive
+# (campaigns/uploads.py), so it costs neither memory nor disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "campaigns.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 TASKS = {
     "default": {
@@ -295,6 +302,12 @@ SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
+# Lost callbacks: a message Telesign accepted that has no final status this
+# many seconds after its fallback time is asked about (GET
+# /v1/omnichannel/{reference_id}), and again at this interval while Telesign
+# keeps it (12 hours). 0: never ask. STATUS_CHECK_BATCH: most asked per tick.
+STATUS_CHECK_AFTER = env.float("STATUS_CHECK_AFTER", default=900.0)
+STATUS_CHECK_BATCH = env.int("STATUS_CHECK_BATCH", default=100)
 # Launching a large audience on PostgreSQL: recipients are created by this many
 # connections at once (about the database server's cores), from this size on.
 LAUNCH_PARALLELISM = env.int("LAUNCH_PARALLELISM", default=2)

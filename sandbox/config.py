@@ -22,6 +22,9 @@ class SandboxConfig:
     rate_timeout_after_accept: float = 0.0
     timeout_hang_seconds: float = 30.0
     callbacks_enabled: bool = True
+    # Share of accepted messages whose callbacks are never sent (lost
+    # callbacks); their status can still be asked for.
+    rate_callback_loss: float = 0.0
     fetch_images: bool = True
     seed: int | None = None
 

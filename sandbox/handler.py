@@ -1,6 +1,7 @@
 """The sandbox's HTTP routes: Telesign's endpoint and the test knobs.
 
 POST /v1/omnichannel    Telesign's send endpoint
+GET  /v1/omnichannel/{reference_id}    a message's status, as Telesign tells it
 GET  /sandbox/ledger    counts of requests and callbacks (?full=1: every entry)
 GET  /sandbox/config    the knobs, without the API key
 POST /sandbox/config    change knobs, e.g. {"rate_5xx": 0.5}
@@ -17,8 +18,9 @@ from urllib.parse import parse_qs, urlparse
 
 from campaigns.telesign.client import OMNICHANNEL_PATH
 
-from .omnichannel import omnichannel_answer
+from .omnichannel import Answer, omnichannel_answer
 from .state import SandboxState
+from .status import status_answer
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         route = urlparse(self.path)
-        if route.path == "/sandbox/ledger":
+        if route.path.startswith(OMNICHANNEL_PATH + "/"):
+            reference_id = route.path[len(OMNICHANNEL_PATH) + 1 :]
+            self._answer(
+                status_answer(
+                    self.state, self.headers, path=route.path, reference_id=reference_id
+                )
+            )
+        elif route.path == "/sandbox/ledger":
             full = bool(parse_qs(route.query).get("full"))
             self._send_json(200, self.state.ledger_summary(full=full))
         elif route.path == "/sandbox/config":
@@ -68,7 +77,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": "not found"})
 
     def _omnichannel(self, body: bytes) -> None:
-        answer = omnichannel_answer(self.state, self.headers, body)
+        self._answer(omnichannel_answer(self.state, self.headers, body))
+
+    def _answer(self, answer: Answer) -> None:
         if answer.hang:
             time.sleep(self.state.config.timeout_hang_seconds)
             self.close_connection = True

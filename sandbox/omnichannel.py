@@ -2,7 +2,9 @@
 
 The order is Telesign's: credentials, size, JSON, fields; then the fault
 knobs (429, 503, accepted without an answer); then 3001 with a fresh
-reference_id. Every answer is written to the ledger.
+reference_id. Every answer is written to the ledger; every accepted message
+is remembered (for `GET /v1/omnichannel/{reference_id}`), and the callbacks
+of a share of them (`rate_callback_loss`) are never sent.
 """
 
 import json
@@ -13,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from campaigns.telesign.limits import FALLBACK_TIME_DEFAULT, MAX_PAYLOAD_BYTES
 
-from .reports import ChannelReferences, delivery_report, new_reference_id
-from .scenarios import Step, sms_only_steps, viber_steps
+from .messages import MessageRecord
+from .reports import delivery_report, new_reference_id
+from .scenarios import Step
 from .state import SandboxState
 from .validation import CheckedRequest, Rejected, credentials_problem, validate_request
 
@@ -63,9 +66,14 @@ def omnichannel_answer(state: SandboxState, headers, body: bytes) -> Answer:
         return _refused(state, entry, outage, request.external_id)
 
     reference_id = new_reference_id()
+    dropped = state.callbacks_lost()
     entry.update(code=3001, http_status=200, reference_id=reference_id)
+    if dropped:
+        entry["callbacks_dropped"] = True
     state.record(entry)
-    MessageCallbacks(state, payload, request, reference_id).plan()
+    MessageCallbacks(
+        state, payload, request, reference_id, callbacks_dropped=dropped
+    ).plan()
     hang = roll < (config.rate_429 + config.rate_5xx + config.rate_timeout_after_accept)
     return Answer(
         200,
@@ -107,7 +115,7 @@ def _refused(state, entry: dict, exc: Rejected, external_id=None) -> Answer:
 
 
 class MessageCallbacks:
-    """Schedules the delivery reports of one accepted message."""
+    """Remembers one accepted message and schedules its delivery reports."""
 
     def __init__(
         self,
@@ -115,60 +123,48 @@ class MessageCallbacks:
         payload: dict,
         request: CheckedRequest,
         reference_id: str,
+        *,
+        callbacks_dropped: bool = False,
     ):
         self.state = state
-        self.payload = payload
-        self.request = request
-        self.reference_id = reference_id
-        self.digit = int(request.phone[-1])
-        self.references = ChannelReferences()
+        viber = payload["message"].get("viber") or {}
+        self.record = MessageRecord(
+            reference_id=reference_id,
+            external_id=request.external_id,
+            channels=request.channels,
+            digit=int(request.phone[-1]),
+            image_url=(viber.get("parameters") or {}).get("url", ""),
+            fallback_time=_viber_fallback_time(payload),
+        )
+        state.message_add(self.record, callbacks_dropped=callbacks_dropped)
+        self.sends_callbacks = state.config.callbacks_enabled and not callbacks_dropped
         self.callback_url = payload.get("callback_url") or state.config.callback_url
 
     def plan(self) -> None:
-        names = self.request.channels
-        enabled = self.state.config.callbacks_enabled
-        if "viber" not in names:
-            if names == ["sms"] and enabled:
-                self._schedule(datetime.now(UTC), sms_only_steps(self.digit))
+        """Schedule the callbacks (unless they are off or lost: the outcome is
+        then planned when the status is first asked for)."""
+        if not self.sends_callbacks:
             return
-        image_url = self.payload["message"]["viber"]["parameters"].get("url", "")
-        has_sms = "sms" in names[names.index("viber") + 1 :]
-        fallback_time = self._viber_fallback_time()
-        if enabled:
-            # Fetching the image takes time; the request is answered meanwhile.
-            threading.Thread(
-                target=self._plan_viber,
-                args=(image_url, has_sms, fallback_time),
-                daemon=True,
-            ).start()
+        if "viber" not in self.record.channels:
+            steps = self.record.steps_with(image_ok=True)
+            self._schedule(datetime.now(UTC), time.monotonic(), steps)
+            return
+        # Fetching the image takes time; the request is answered meanwhile.
+        threading.Thread(target=self._plan_viber, daemon=True).start()
 
-    def _plan_viber(self, image_url: str, has_sms: bool, fallback_time: int) -> None:
-        image_ok = self.state.images.usable(image_url) if image_url else False
-        start = datetime.now(UTC)
-        steps = viber_steps(
-            self.digit,
-            has_sms=has_sms,
-            image_ok=image_ok,
-            fallback_time=fallback_time,
-        )
-        self._schedule(start, steps)
+    def _plan_viber(self) -> None:
+        url = self.record.image_url
+        image_ok = self.state.images.usable(url) if url else False
+        steps = self.record.steps_with(image_ok=image_ok)
+        self._schedule(datetime.now(UTC), time.monotonic(), steps)
 
-    def _viber_fallback_time(self) -> int:
-        return next(
-            (
-                channel.get("fallback_time", FALLBACK_TIME_DEFAULT)
-                for channel in self.payload["channels"]
-                if channel["channel"] == "viber"
-            ),
-            FALLBACK_TIME_DEFAULT,
-        )
-
-    def _schedule(self, start: datetime, steps: list[Step]) -> None:
+    def _schedule(self, start: datetime, start_monotonic: float, steps: list[Step]):
+        self.record.planned(start, start_monotonic, steps)
         for step in steps:
             report = delivery_report(
-                reference_id=self.reference_id,
-                external_id=self.request.external_id,
-                references=self.references,
+                reference_id=self.record.reference_id,
+                external_id=self.record.external_id,
+                references=self.record.references,
                 viber_code=step.viber_code,
                 sms_code=step.sms_code,
                 at=start + timedelta(seconds=step.delay),
@@ -176,3 +172,14 @@ class MessageCallbacks:
             self.state.callback_schedule(
                 step.delay * self.state.config.time_scale, report, self.callback_url
             )
+
+
+def _viber_fallback_time(payload: dict) -> int:
+    return next(
+        (
+            channel.get("fallback_time", FALLBACK_TIME_DEFAULT)
+            for channel in payload["channels"]
+            if channel["channel"] == "viber"
+        ),
+        FALLBACK_TIME_DEFAULT,
+    )

@@ -8,6 +8,7 @@ from collections import Counter
 from .callbacks import CallbackSchedule
 from .config import SandboxConfig
 from .images import ImageChecker
+from .messages import MessageRecord
 
 
 class SandboxState:
@@ -20,6 +21,10 @@ class SandboxState:
         self.images = ImageChecker(config)
         self.callbacks_sent = 0
         self.callbacks_failed = 0
+        # Accepted messages by reference_id, to answer status requests.
+        self.messages: dict[str, MessageRecord] = {}
+        self.callbacks_dropped = 0
+        self.status_codes: Counter = Counter()
 
     def record(self, entry: dict) -> None:
         """Add one answered omnichannel request to the ledger."""
@@ -41,6 +46,9 @@ class SandboxState:
                 "callbacks_sent": self.callbacks_sent,
                 "callbacks_failed": self.callbacks_failed,
                 "callbacks_pending": len(self.schedule),
+                "callbacks_dropped": self.callbacks_dropped,
+                "status_requests": sum(self.status_codes.values()),
+                "status_codes": {str(k): v for k, v in self.status_codes.items()},
             }
             if full:
                 summary["entries"] = list(self.ledger)
@@ -51,6 +59,28 @@ class SandboxState:
             self.ledger.clear()
             self.schedule.clear()
             self.callbacks_sent = self.callbacks_failed = 0
+            self.messages.clear()
+            self.callbacks_dropped = 0
+            self.status_codes.clear()
+
+    def message_add(self, record: MessageRecord, *, callbacks_dropped: bool) -> None:
+        """Remember an accepted message (and whether its callbacks are lost)."""
+        with self.lock:
+            self.messages[record.reference_id] = record
+            self.callbacks_dropped += callbacks_dropped
+
+    def message(self, reference_id: str) -> MessageRecord | None:
+        with self.lock:
+            return self.messages.get(reference_id)
+
+    def callbacks_lost(self) -> bool:
+        """Roll whether a newly accepted message's callbacks are never sent."""
+        rate = self.config.rate_callback_loss
+        return bool(rate) and self.random.random() < rate
+
+    def status_counted(self, code: int) -> None:
+        with self.lock:
+            self.status_codes[code] += 1
 
     def callback_schedule(self, delay: float, payload: dict, url: str | None) -> None:
         """Post `payload` to `url` after `delay` seconds, unless callbacks are off."""

@@ -61,9 +61,17 @@ class CheckedRequest:
     external_id: str | None
 
 
-def credentials_problem(config: SandboxConfig, headers, body: bytes) -> int | None:
+def credentials_problem(
+    config: SandboxConfig,
+    headers,
+    body: bytes,
+    *,
+    method: str = "POST",
+    path: str = OMNICHANNEL_PATH,
+) -> int | None:
     """None when the request carries the sandbox's credentials (Basic or
-    digest), else the status code Telesign answers."""
+    digest, signing `method`, `body` and `path`), else the status code
+    Telesign answers."""
     header = headers.get("Authorization")
     if not header:
         return 3405
@@ -85,8 +93,8 @@ def credentials_problem(config: SandboxConfig, headers, body: bytes) -> int | No
     expected = digest_auth_headers(
         customer_id=config.customer_id,
         api_key=config.api_key,
-        method="POST",
-        path=OMNICHANNEL_PATH,
+        method=method,
+        path=path,
         body=body,
         content_type=headers.get("Content-Type", ""),
         date=date,

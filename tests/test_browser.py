@@ -106,6 +106,20 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     running_app, browser_page, tmp_path
 ):
     page, base = browser_page, running_app
+    snap = screenshots(page)
+    log_in(page, base, snap)
+    upload_image(page, base, snap, tmp_path)
+    import_audience(page, base, snap, tmp_path)
+    campaign_id = build_campaign(page, base, snap)
+    send_test(page, base, snap, campaign_id)
+    launch(page, snap)
+    wait_for_report(page, base, snap, campaign_id)
+    export_csv(page, snap)
+
+
+def screenshots(page):
+    """A function that saves the page as the next numbered screenshot, and
+    fails if the browser has reported a Content-Security-Policy violation."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shots = iter(range(1, 100))
     # Chromium reports each blocked inline script, style or handler as a
@@ -126,7 +140,10 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
         )
         assert csp_violations == [], f"at step {name}"
 
-    # 1. Log in.
+    return snap
+
+
+def log_in(page, base, snap) -> None:
     page.goto(f"{base}/admin/")
     page.fill("#id_username", "mara")
     page.fill("#id_password", PASSWORD)
@@ -135,7 +152,8 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     page.wait_for_selector("text=Campaign workspace")
     snap("workspace")
 
-    # 2. Upload an image.
+
+def upload_image(page, base, snap, tmp_path) -> None:
     image = tmp_path / "spring-sale.png"
     image.write_bytes(image_bytes("PNG", size=(400, 300)))
     page.goto(f"{base}/admin/campaigns/imageasset/add/")
@@ -145,7 +163,9 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     page.wait_for_selector("text=was added successfully")
     snap("image-uploaded")
 
-    # 3. Import an audience from a CSV with bad rows, and see them reported.
+
+def import_audience(page, base, snap, tmp_path) -> None:
+    """From a CSV with bad rows, which the check reports."""
     page.goto(f"{base}/admin/campaigns/audience/add/")
     page.fill("#id_name", "Spring customers")
     page.click("input[name=_continue]")
@@ -163,7 +183,9 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     page.wait_for_selector("text=Imported 10 row(s)")
     snap("imported")
 
-    # 4. Build a campaign with SMS fallback, and preview it.
+
+def build_campaign(page, base, snap) -> int:
+    """A campaign with SMS fallback, previewed; returns its id."""
     page.goto(f"{base}/admin/campaigns/campaign/add/")
     page.fill("#id_name", "Spring sale")
     page.select_option("#id_image", label="Spring sale")
@@ -189,22 +211,27 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     page.click("text=Preview")
     assert "Hi Person 0, 2 for 1 this weekend!" in page.content()
     snap("preview")
+    return campaign_id
 
-    # 5. Send a test.
+
+def send_test(page, base, snap, campaign_id: int) -> None:
     page.goto(f"{base}/admin/campaigns/campaign/{campaign_id}/test-send/")
     page.fill("#id_phones", "+44 7911 123001")
     page.click("input[type=submit]")
     page.wait_for_selector("text=accepted by Telesign")
     snap("test-sent")
 
-    # 6. Launch.
+
+def launch(page, snap) -> None:
     page.click("text=Launch…")
     assert "10</strong> recipient(s) will be messaged" in page.content()
     snap("launch-confirm")
     page.click("input[value='Launch now']")
     page.wait_for_selector("text=launched: 10 recipient(s) to message")
 
-    # 7. Watch the report until every recipient has an outcome.
+
+def wait_for_report(page, base, snap, campaign_id: int) -> None:
+    """Watch the report until every recipient has an outcome."""
     report = f"{base}/admin/campaigns/campaign/{campaign_id}/report/"
 
     def all_final() -> bool:
@@ -223,7 +250,8 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     assert page.query_selector("#outcome-chart") is not None
     snap("report")
 
-    # 8. Export the CSV.
+
+def export_csv(page, snap) -> None:
     with page.expect_download() as download:
         page.click("input[value='Download CSV']")
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
@@ -235,4 +263,3 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     labels = dict(Recipient.Outcome.choices)
     assert outcomes == {labels[key]: count for key, count in EXPECTED_OUTCOMES.items()}
     snap("exported")
-    assert csp_violations == []

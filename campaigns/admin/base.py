@@ -18,6 +18,30 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
+# The largest id a BigAutoField holds. A larger number names no row, and
+# SQLite cannot even compare one (OverflowError), so it is never passed on.
+ID_MAX = 2**63 - 1
+
+
+def id_from_request(raw: str | None) -> int | None:
+    """The id in a query parameter ("12"), or None if it holds no id.
+
+    Only ASCII digits count: `str.isdigit()` also accepts "²", which `int()`
+    refuses, and `int()` accepts "١٢" and " 12_0 ", which no link of ours makes.
+    """
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(ID_MAX)):
+        return None
+    value = int(text)
+    return value if 0 < value <= ID_MAX else None
+
+
+def ids_from_request(raw: str | None) -> list[int]:
+    """The ids of a comma-separated query parameter ("3,5,8"); anything that is
+    not an id is left out."""
+    ids = (id_from_request(part) for part in (raw or "").split(","))
+    return [value for value in ids if value is not None]
+
 
 class ReadOnlyAdminMixin:
     """Rows only the app writes (delivery records, import history, the audit

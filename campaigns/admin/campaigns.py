@@ -15,9 +15,9 @@ from django.utils.html import format_html, format_html_join
 from .. import selectors, services
 from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
-from ..sms import personalise, sms_segments
-from ..telesign import telesign_uses_sandbox
-from .base import AdminPage, CustomPagesMixin
+from ..sms import sms_segments
+from ..telesign import SendStatus, telesign_uses_sandbox
+from .base import AdminPage, CustomPagesMixin, id_from_request
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
 
@@ -289,24 +289,21 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         campaign = self.page_object(
             campaign_id, allowed=self.has_view_permission(request)
         )
-        contact_id = request.GET.get("contact")
-        contact = selectors.campaign_preview_contact(
-            campaign=campaign,
-            contact_id=int(contact_id) if contact_id and contact_id.isdigit() else None,
+        preview = selectors.campaign_preview(
+            campaign=campaign, contact_id=id_from_request(request.GET.get("contact"))
         )
-        sms_text = personalise(campaign.sms_text, contact) if contact else ""
         return self.page_response(
             request,
             "admin/campaigns/campaign/preview.html",
             title=f"Preview of “{campaign}”",
             original=campaign,
             campaign=campaign,
-            contact=contact,
-            sample_contacts=selectors.campaign_target_contacts(
-                campaign=campaign
-            ).order_by("id")[:20],
-            sms_text=sms_text,
-            sms_segments=sms_segments(sms_text),
+            preview=preview,
+            **preview_contact_choices(
+                preview.sample_contacts,
+                preview.contact,
+                show_contacts=request.user.has_perm("campaigns.view_contact"),
+            ),
         )
 
     def launch_view(self, request, campaign_id):
@@ -325,17 +322,14 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
                     request, message_for_launch(campaign, result), messages.SUCCESS
                 )
             return HttpResponseRedirect(self._change_url(campaign))
-        summary = selectors.campaign_audience_summary(campaign=campaign)
-        seconds = summary["targeted"] / campaign.max_send_rate
         return self.page_response(
             request,
             "admin/campaigns/campaign/launch.html",
             title=f"Launch “{campaign}”?",
             original=campaign,
             campaign=campaign,
-            summary=summary,
+            estimate=selectors.campaign_launch_estimate(campaign=campaign),
             problems=services.campaign_launch_problems(campaign=campaign),
-            duration_minutes=max(1, round(seconds / 60)),
             uses_sandbox=telesign_uses_sandbox(),
         )
 
@@ -392,6 +386,19 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         )
 
 
+def preview_contact_choices(sample_contacts, contact, *, show_contacts: bool) -> dict:
+    """The preview's contact picker: each contact's name and number for someone
+    allowed to see contacts, "Contact 1", "Contact 2" … for anyone else."""
+    labels = {
+        c.pk: str(c) if show_contacts else f"Contact {position}"
+        for position, c in enumerate(sample_contacts, start=1)
+    }
+    label = ""
+    if contact is not None:
+        label = labels.get(contact.pk) or (str(contact) if show_contacts else "Contact")
+    return {"contact_choices": list(labels.items()), "contact_label": label}
+
+
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:
     """What a launch did, for the message shown after it."""
     if result.scheduled:
@@ -409,10 +416,11 @@ def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str
 def message_for_test_send(outcome: services.TestSendResult) -> tuple[str, int]:
     """Telesign's answer to one test send, as a message and its level."""
     result = outcome.result
-    level = messages.SUCCESS if result.status == "accepted" else messages.WARNING
+    accepted = result.status == SendStatus.ACCEPTED
+    level = messages.SUCCESS if accepted else messages.WARNING
     detail = (
         f"accepted by Telesign (reference {result.reference_id})"
-        if result.status == "accepted"
+        if accepted
         else f"{result.status}: {result.code or ''} {result.description}"
     )
     return f"Test send to {outcome.phone}: {detail}", level

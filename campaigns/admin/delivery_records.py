@@ -145,6 +145,8 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [ChannelAttemptInline]
     show_full_result_count = False
     readonly_fields = ["timeline", "callbacks_received"]
+    # A recipient's page lists its first callbacks, not an unbounded list.
+    CALLBACKS_SHOWN = 100
     actions = ["rebuild_from_callbacks"]
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -185,7 +187,9 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Callbacks that shaped it")
     def callbacks_received(self, obj):
-        events = CallbackEvent.objects.filter(recipient=obj).order_by("received_at")
+        events = selectors.recipient_callback_events(
+            recipient=obj, limit=self.CALLBACKS_SHOWN
+        )
         if not events:
             return "None yet."
         return format_html_join(
@@ -199,7 +203,7 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     e.status_code or "—",
                     e.get_processing_display(),
                 )
-                for e in events[:100]
+                for e in events
             ),
         )
 

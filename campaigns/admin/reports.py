@@ -17,7 +17,8 @@ from django.utils.html import format_html
 from .. import selectors, services
 from ..charts import bar_chart, percent, timeline_chart
 from ..models import AuditEntry, Campaign, Recipient
-from .base import AdminPage
+from ..selectors import COMPARE_MAX
+from .base import AdminPage, ids_from_request
 from .report_tiles import (
     code_rows,
     outcome_rows,
@@ -27,7 +28,6 @@ from .report_tiles import (
     timeline_rows,
 )
 
-COMPARE_MAX = 6
 RATES = [
     ("viber_delivery", "Viber delivery rate", "Delivered on Viber ÷ attempted"),
     ("fallback", "Fallback rate", "Fell back to SMS ÷ attempted"),
@@ -118,7 +118,7 @@ class CampaignReportsAdminMixin:
 
     @admin.action(description="Compare selected campaigns", permissions=["report"])
     def compare_selected(self, request, queryset):
-        ids = list(queryset.order_by("-created_at").values_list("pk", flat=True))
+        ids = selectors.campaign_ids_newest_first(campaigns=queryset)
         if len(ids) > COMPARE_MAX:
             self.message_user(
                 request,
@@ -143,7 +143,7 @@ class CampaignReportsAdminMixin:
             except services.DomainError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
                 continue
-            members = follow_up.audiences.get().contacts.count()
+            members = selectors.campaign_follow_up_size(follow_up=follow_up)
             self.message_user(
                 request,
                 format_html(
@@ -179,10 +179,6 @@ class CampaignReportsAdminMixin:
         report = services.campaign_report_current(campaign=campaign)
         figures = selectors.ReportFigures.from_json(report.figures)
         ttd = figures.time_to_delivery
-        live = campaign.status in (
-            Campaign.Status.SENDING,
-            Campaign.Status.PAUSED,
-        ) or bool(figures.pending + figures.unconfirmed)
         context = {
             "original": campaign,
             "campaign": campaign,
@@ -223,7 +219,7 @@ class CampaignReportsAdminMixin:
                 for reason, count in figures.failure_reasons
             ],
             "cost": selectors.campaign_cost_actual(campaign=campaign, figures=figures),
-            "live": live,
+            "live": selectors.campaign_report_live(campaign=campaign, figures=figures),
             "refresh_seconds": 10,
             "age_seconds": int((timezone.now() - report.computed_at).total_seconds()),
             "export_outcomes": Recipient.Outcome.choices,
@@ -265,7 +261,9 @@ class CampaignReportsAdminMixin:
 
     def compare_view(self, request):
         self.page_permission_check(self.has_report_permission(request))
-        campaigns = compared_campaigns(request.GET.get("ids", ""))
+        campaigns = selectors.campaigns_to_compare(
+            campaign_ids=ids_from_request(request.GET.get("ids"))
+        )
         if len(campaigns) < 2:
             self.message_user(
                 request, "Select two or more campaigns to compare.", messages.WARNING
@@ -279,15 +277,6 @@ class CampaignReportsAdminMixin:
             columns=columns,
             rows=compare_rows(columns),
         )
-
-
-def compared_campaigns(raw_ids: str) -> list[Campaign]:
-    """The campaigns a comparison names ("3,5,8"), at most COMPARE_MAX, newest
-    first; anything that is not an id is ignored."""
-    ids = [int(part) for part in raw_ids.split(",") if part.strip().isdigit()]
-    return list(
-        Campaign.objects.filter(pk__in=ids[:COMPARE_MAX]).order_by("-created_at")
-    )
 
 
 def compare_columns(campaigns: list[Campaign]) -> list[dict]:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 
 from .. import selectors, services
 from ..audience_csv import AudienceFileError, rejected_rows_csv
@@ -289,6 +290,7 @@ class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
             preview_rows=parsed.rows[:10] if parsed else [],
             rejected_rows=parsed.rejected[:500] if parsed else [],
             duplicate_rows=parsed.duplicates[:500] if parsed else [],
+            nul_lines_shown=parsed.nul_lines[:20] if parsed else [],
         )
 
     def _import_confirm_or_discard(self, request, audience_import) -> None:
@@ -323,6 +325,20 @@ class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
         response = HttpResponse(
             rejected_rows_csv(parsed), content_type="text/csv; charset=utf-8"
         )
-        stem = audience_import.file_name.rsplit(".", 1)[0] or "audience"
-        response["Content-Disposition"] = f'attachment; filename="{stem}-rejected.csv"'
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True,
+            filename=download_name(audience_import.file_name, "rejected.csv"),
+        )
         return response
+
+
+def download_name(uploaded_name: str, suffix: str) -> str:
+    """A download's name after the uploaded file's (`list-rejected.csv`).
+
+    The uploaded name is the uploader's text: characters that cannot stand in
+    a header (CR, LF, other controls) are dropped; quotes and non-ASCII are
+    escaped by `content_disposition_header`.
+    """
+    stem = uploaded_name.rsplit(".", 1)[0]
+    stem = "".join(ch for ch in stem if ch.isprintable()).strip() or "audience"
+    return f"{stem}-{suffix}"

@@ -1,12 +1,13 @@
 """Every read the admin and the engine need, as plain functions.
 
-- campaigns: who a launch would message, previews, audiences, send
-  progress, who a follow-up may message
+- campaigns: who a launch would message and how long it would take,
+  previews, audiences, send progress, who a follow-up may message, the
+  campaigns a comparison shows
 - reports: a campaign's report figures, typed (ReportFigures)
 - costs: estimated and actual cost at the configured prices
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
-- timeline: one recipient's story
+- timeline: one recipient's story and the callbacks that shaped it
 
 Callers import from `campaigns.selectors`; the names below are the public
 ones. Hand-written SQL the reads need lives in campaigns.db.
@@ -15,13 +16,22 @@ ones. Hand-written SQL the reads need lives in campaigns.db.
 from ..db.delivery_times import PERCENTILES
 from ..db.functions import EpochBucket, IsoTimestamp
 from .campaigns import (
+    COMPARE_MAX,
+    PREVIEW_SAMPLE_CONTACTS,
     RESENDABLE,
+    CampaignPreview,
+    LaunchEstimate,
     audiences_with_counts,
     campaign_audience_summary,
     campaign_follow_up_recipients,
+    campaign_follow_up_size,
+    campaign_ids_newest_first,
+    campaign_launch_estimate,
+    campaign_preview,
     campaign_preview_contact,
     campaign_send_progress,
     campaign_target_contacts,
+    campaigns_to_compare,
 )
 from .costs import campaign_cost_actual, campaign_cost_estimate, measured_fallback_rate
 from .exports import (
@@ -39,6 +49,7 @@ from .exports import (
 )
 from .health import system_health
 from .reports import (
+    ACTIVE_STATUSES,
     FAILURE_REASONS_SHOWN,
     OPEN_OUTCOMES,
     TIMELINE_BUCKETS,
@@ -53,26 +64,32 @@ from .reports import (
     TimelineBucket,
     TimesToDelivery,
     campaign_report_figures,
+    campaign_report_live,
 )
-from .timeline import TimelineStep, recipient_timeline
+from .timeline import TimelineStep, recipient_callback_events, recipient_timeline
 
 __all__ = [
+    "ACTIVE_STATUSES",
+    "COMPARE_MAX",
     "FAILURE_REASONS_SHOWN",
     "FORMULA_FIRST_CHARACTERS",
     "FORMULA_PREFIXES",
     "OPEN_OUTCOMES",
     "PERCENTILES",
     "PLAIN_NUMBER",
+    "PREVIEW_SAMPLE_CONTACTS",
     "RECIPIENT_EXPORT_COLUMNS",
     "RESENDABLE",
     "TIMELINE_BUCKETS",
     "TIMELINE_MAX_BUCKETS",
+    "CampaignPreview",
     "ChannelAttempts",
     "CsvSafeText",
     "DeliveryTime",
     "EpochBucket",
     "FailureReason",
     "IsoTimestamp",
+    "LaunchEstimate",
     "Rates",
     "ReportFigures",
     "StatusCodeCount",
@@ -85,16 +102,23 @@ __all__ = [
     "campaign_cost_actual",
     "campaign_cost_estimate",
     "campaign_follow_up_recipients",
+    "campaign_follow_up_size",
+    "campaign_ids_newest_first",
+    "campaign_launch_estimate",
+    "campaign_preview",
     "campaign_preview_contact",
     "campaign_recipients_csv",
     "campaign_recipients_export",
     "campaign_recipients_export_copy",
     "campaign_report_figures",
+    "campaign_report_live",
     "campaign_send_progress",
     "campaign_target_contacts",
+    "campaigns_to_compare",
     "csv_safe_cell",
     "csv_stream",
     "measured_fallback_rate",
+    "recipient_callback_events",
     "recipient_export_text_columns",
     "recipient_timeline",
     "system_health",

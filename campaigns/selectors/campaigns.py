@@ -1,10 +1,20 @@
 """Reads about campaigns before and during sending: who a launch would
-message, the preview's contact, audiences with their sizes, send progress,
-and who a follow-up may message."""
+message and how long it would take, the preview, audiences with their sizes,
+send progress, who a follow-up may message, and which campaigns a comparison
+shows."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
 from ..models import Audience, Campaign, Contact, Recipient
+from ..sms import SmsSegments, personalise, sms_segments
+
+# The preview's contact picker offers the first targeted contacts, no more.
+PREVIEW_SAMPLE_CONTACTS = 20
+# A comparison shows at most this many campaigns side by side.
+COMPARE_MAX = 6
 
 
 def campaign_target_contacts(*, campaign: Campaign) -> QuerySet[Contact]:
@@ -35,6 +45,59 @@ def campaign_preview_contact(
         if chosen is not None:
             return chosen
     return targeted.order_by("id").first()
+
+
+@dataclass(frozen=True)
+class CampaignPreview:
+    """What the campaign's preview page shows.
+
+    `sms_text` is the SMS personalised for `contact` (empty without one) and
+    `sms_segments` counts that text; `sample_contacts` are the targeted
+    contacts the page offers to preview for instead.
+    """
+
+    contact: Contact | None
+    sms_text: str
+    sms_segments: SmsSegments
+    sample_contacts: list[Contact]
+
+
+def campaign_preview(
+    *, campaign: Campaign, contact_id: int | None = None
+) -> CampaignPreview:
+    """The campaign's message as `contact_id` (else the first targeted
+    contact) would receive it."""
+    contact = campaign_preview_contact(campaign=campaign, contact_id=contact_id)
+    sms_text = personalise(campaign.sms_text, contact) if contact else ""
+    sample = campaign_target_contacts(campaign=campaign).order_by("id")
+    return CampaignPreview(
+        contact=contact,
+        sms_text=sms_text,
+        sms_segments=sms_segments(sms_text),
+        sample_contacts=list(sample[:PREVIEW_SAMPLE_CONTACTS]),
+    )
+
+
+@dataclass(frozen=True)
+class LaunchEstimate:
+    """What a launch would do now: the audience summary's counts and about
+    how long sending takes at the campaign's maximum rate."""
+
+    contacts: int
+    opted_out: int
+    targeted: int
+    duration_minutes: int  # rounded, at least one
+
+
+def campaign_launch_estimate(*, campaign: Campaign) -> LaunchEstimate:
+    summary = campaign_audience_summary(campaign=campaign)
+    seconds = summary["targeted"] / campaign.max_send_rate
+    return LaunchEstimate(
+        contacts=summary["contacts"],
+        opted_out=summary["opted_out"],
+        targeted=summary["targeted"],
+        duration_minutes=max(1, round(seconds / 60)),
+    )
 
 
 def audiences_with_counts() -> QuerySet[Audience]:
@@ -84,3 +147,27 @@ def campaign_follow_up_recipients(
         contact__opted_out_at__isnull=True,
         opted_out_at__isnull=True,
     ).exclude(send_status__in=Recipient.ACTIVE_SEND_STATUSES)
+
+
+def campaign_follow_up_size(*, follow_up: Campaign) -> int:
+    """How many contacts a follow-up campaign will message: the members of
+    the one audience campaign_follow_up_create made for it."""
+    return follow_up.audiences.get().contacts.count()
+
+
+# --- Comparison -------------------------------------------------------------------
+
+
+def campaign_ids_newest_first(*, campaigns: QuerySet[Campaign]) -> list[int]:
+    """The ids of `campaigns`, the newest campaign first."""
+    return list(campaigns.order_by("-created_at").values_list("pk", flat=True))
+
+
+def campaigns_to_compare(*, campaign_ids: Sequence[int]) -> list[Campaign]:
+    """The campaigns a comparison shows: the first COMPARE_MAX of
+    `campaign_ids` that exist, newest first."""
+    return list(
+        Campaign.objects.filter(pk__in=campaign_ids[:COMPARE_MAX]).order_by(
+            "-created_at"
+        )
+    )

@@ -26,6 +26,7 @@ def system_health(*, now: datetime | None = None, check_workers: bool = True) ->
         return health
     health["workers"] = _workers(now)
     health["callbacks_waiting"] = _callbacks_waiting(now)
+    health["status_checks"] = _status_checks(now)
     health["ok"] = health["workers"]["live"] > 0
     return health
 
@@ -64,4 +65,20 @@ def _callbacks_waiting(now: datetime) -> dict:
     return {
         "count": waiting["count"],
         "oldest_age_seconds": _age_seconds(now, waiting["oldest"]),
+    }
+
+
+def _status_checks(now: datetime) -> dict:
+    """Telesign asked about messages whose callbacks were late: how often,
+    with what result, and the last problem (numbers only)."""
+    state = EngineState.objects.filter(pk=1).first()
+    if state is None:
+        return {"asked": 0, "found": 0, "ended": 0, "last_problem": None}
+    return {
+        "asked": state.status_checks_asked,
+        "found": state.status_checks_found,
+        "ended": state.status_checks_ended,
+        "last_age_seconds": _age_seconds(now, state.status_check_last_at),
+        "last_problem": state.status_check_problem or None,
+        "last_problem_age_seconds": _age_seconds(now, state.status_check_problem_at),
     }

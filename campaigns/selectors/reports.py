@@ -17,6 +17,8 @@ from ..models import Campaign, Channel, ChannelAttempt, Recipient
 
 # Recipients whose outcome can still change.
 OPEN_OUTCOMES = (Recipient.Outcome.PENDING,)
+# Campaigns still sending (or that may send again): their figures change.
+ACTIVE_STATUSES = (Campaign.Status.SENDING, Campaign.Status.PAUSED)
 # Sizes of the "deliveries over time" buckets, smallest first.
 TIMELINE_BUCKETS = (10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
 TIMELINE_MAX_BUCKETS = 48
@@ -184,6 +186,14 @@ _PLAIN_FIELDS = (
     "final",
     "progress",
 )
+
+
+def campaign_report_live(*, campaign: Campaign, figures: ReportFigures) -> bool:
+    """Whether the report may still change: the campaign is sending or paused,
+    or a recipient is still pending (unconfirmed ones included)."""
+    return campaign.status in ACTIVE_STATUSES or bool(
+        figures.pending + figures.unconfirmed
+    )
 
 
 # --- Aggregation ------------------------------------------------------------------

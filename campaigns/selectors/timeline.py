@@ -1,4 +1,5 @@
-"""One message's story, step by step, for the recipient page."""
+"""One message's story, step by step, and the callbacks that shaped it, for
+the recipient page."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,18 @@ class TimelineStep:
     url: str = ""
 
 
+def recipient_callback_events(
+    *, recipient: Recipient, limit: int
+) -> list[CallbackEvent]:
+    """The first `limit` callbacks received about `recipient`, oldest first."""
+    events = CallbackEvent.objects.filter(recipient=recipient).order_by("received_at")
+    return list(events[:limit])
+
+
 def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[TimelineStep]:
     """One message's story: created, sent, each channel's last status, each
-    callback received (linked to its raw body), delivered, read, opted out."""
+    callback received and each status check answered (linked to its raw
+    body), delivered, read, opted out."""
     steps = [TimelineStep(recipient.created_at, "Queued for sending")]
     if recipient.sent_at:
         steps.append(
@@ -35,14 +45,20 @@ def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[Timeli
                     f"{attempt.status_description}".strip(),
                 )
             )
-    events = CallbackEvent.objects.filter(recipient=recipient).order_by("received_at")
-    for event in events[:limit]:
+    for event in recipient_callback_events(recipient=recipient, limit=limit):
         steps.append(
             TimelineStep(
                 event.received_at,
-                f"Callback received: {event.get_kind_display().lower()}, "
-                f"code {event.status_code or '—'} ({event.get_processing_display()})",
+                _event_text(event),
                 reverse("admin:campaigns_callbackevent_change", args=[event.pk]),
+            )
+        )
+    if recipient.status_check_end and recipient.status_checked_at:
+        steps.append(
+            TimelineStep(
+                recipient.status_checked_at,
+                "Status checks ended: "
+                f"{recipient.get_status_check_end_display().lower()}",
             )
         )
     for at, text in (
@@ -53,3 +69,14 @@ def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[Timeli
         if at:
             steps.append(TimelineStep(at, text))
     return sorted(steps, key=lambda step: step.at)
+
+
+def _event_text(event: CallbackEvent) -> str:
+    code = event.status_code or "—"
+    processing = event.get_processing_display()
+    if event.kind == CallbackEvent.Kind.STATUS_CHECK:
+        return f"Status checked with Telesign: code {code} ({processing})"
+    return (
+        f"Callback received: {event.get_kind_display().lower()}, "
+        f"code {code} ({processing})"
+    )

@@ -16,6 +16,7 @@ from .callbacks import (
     callback_request_receive,
     callbacks_apply_pending,
     recipient_rebuild_from_events,
+    recipients_status_check,
 )
 from .demo import demo_workspace_ensure
 from .engine import engine_tick, engine_tick_claim, engine_tick_run
@@ -120,6 +121,7 @@ __all__ = [
     "login_attempt_succeeded",
     "logins_ensure",
     "recipient_rebuild_from_events",
+    "recipients_status_check",
     "task_entry_points_register",
     "worker_heartbeat_beat",
     "worker_heartbeat_stop",

@@ -3,7 +3,8 @@
 Every ENGINE_TICK_SECONDS one tick runs somewhere (`engine_tick_claim` keeps
 it to one across workers): it starts scheduled campaigns whose time has come,
 recovers dead workers' claims, restarts stalled sending, completes finished
-campaigns, applies deferred callbacks and refreshes due reports. Queuing the
+campaigns, applies deferred callbacks, asks Telesign about messages whose
+callbacks are late (lost callbacks) and refreshes due reports. Queuing the
 tick itself (`engine_tick_ensure`) is in `sending.scheduling`, beside the rest
 of what the services queue.
 """
@@ -15,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Campaign, EngineState
-from .callbacks import callbacks_apply_pending
+from .callbacks import callbacks_apply_pending, recipients_status_check
 from .reports import campaign_reports_refresh_due
 from .sending.claims import claims_expire, recipients_due
 from .sending.launch import scheduled_campaigns_start
@@ -34,6 +35,7 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
         # Workers started with run_worker apply callbacks continuously; this
         # keeps them applied whatever runs the workers.
         callbacks_apply_pending(max_seconds=2.0)
+    checks = recipients_status_check(now=now, max_seconds=2.0)
     reports = campaign_reports_refresh_due(now=now)
     return {
         "started": started,
@@ -41,6 +43,8 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
         "unconfirmed": unconfirmed,
         "restarted": restarted,
         "completed": completed,
+        "status_checked": checks.asked,
+        "status_check_ended": checks.ended,
         "reports": reports,
     }
 

@@ -19,6 +19,7 @@ from ..models import (
     EngineState,
 )
 from ..selectors import (
+    ACTIVE_STATUSES,
     ReportFigures,
     campaign_follow_up_recipients,
     campaign_report_figures,
@@ -27,8 +28,6 @@ from .errors import DomainError
 from .governance import Actor, audit_record
 
 logger = logging.getLogger(__name__)
-
-ACTIVE_STATUSES = (Campaign.Status.SENDING, Campaign.Status.PAUSED)
 
 
 def campaign_report_refresh(*, campaign: Campaign) -> CampaignReport:

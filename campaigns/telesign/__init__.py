@@ -14,6 +14,7 @@ from .client import (
 )
 from .codes import CodeKind, StatusCode, status_code_info
 from .config import client_from_settings, telesign_uses_sandbox
+from .status import StatusCheck, StatusCheckResult
 
 __all__ = [
     "CodeKind",
@@ -21,6 +22,8 @@ __all__ = [
     "PayloadRefused",
     "SendResult",
     "SendStatus",
+    "StatusCheck",
+    "StatusCheckResult",
     "StatusCode",
     "TelesignClient",
     "client_from_settings",

@@ -1,7 +1,9 @@
-"""The one door to Telesign: `POST /v1/omnichannel` over one pooled session.
+"""The one door to Telesign: `POST /v1/omnichannel` over one pooled session,
+and `GET /v1/omnichannel/{reference_id}` to ask what became of a message.
 
-Callers get a small typed SendResult, never a raw Response. Every transport
-error, non-2xx answer and unreadable body is classified once, here.
+Callers get a small typed SendResult (or StatusCheckResult), never a raw
+Response. Every transport error, non-2xx answer and unreadable body is
+classified once, here.
 """
 
 import json
@@ -25,6 +27,12 @@ from .limits import (
     MAX_PAYLOAD_BYTES,
 )
 from .signing import basic_auth_headers, digest_auth_headers
+from .status import (
+    StatusCheck,
+    StatusCheckResult,
+    classify_status_answer,
+    status_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +315,40 @@ class TelesignClient:
         return classify_response(
             response.status_code, response.content, response.headers
         )
+
+    def omnichannel_status(self, reference_id: str) -> StatusCheckResult:
+        """`GET /v1/omnichannel/{reference_id}`: what Telesign knows of one
+        message, classified (see `status`). One attempt: asking is always safe
+        to repeat, so the caller asks again later instead of waiting here."""
+        path = status_path(reference_id)
+        try:
+            response = self._get_session().get(
+                self.base_url + path,
+                headers=self._status_auth_headers(path),
+                timeout=self.timeout,
+            )
+        except requests.exceptions.RequestException as exc:
+            return StatusCheckResult(
+                StatusCheck.RETRY_LATER,
+                description=f"No answer from Telesign ({exc.__class__.__name__}).",
+            )
+        return classify_status_answer(
+            reference_id, response.status_code, response.content, response.headers
+        )
+
+    def _status_auth_headers(self, path: str) -> dict[str, str]:
+        # A GET is signed as Telesign's SDKs sign it: no body, an empty
+        # content type, and the resource path.
+        if self.auth_method == "digest":
+            return digest_auth_headers(
+                customer_id=self.customer_id,
+                api_key=self._api_key,
+                method="GET",
+                path=path,
+                body=b"",
+                content_type="",
+            )
+        return basic_auth_headers(self.customer_id, self._api_key)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         exponential = self.backoff_base * (2 ** (attempt - 1))

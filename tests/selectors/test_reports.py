@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, CampaignReport
+from campaigns.models import Campaign, CampaignReport, Recipient
 from campaigns.selectors import (
     ChannelAttempts,
     DeliveryTime,
@@ -116,3 +116,35 @@ def test_a_campaign_without_recipients_has_zeros_and_no_rates():
     assert figures.timeline == Timeline(bucket_seconds=0, start=None, buckets=())
     assert figures.time_to_delivery.sms == DeliveryTime(0, None, None)
     assert ReportFigures.from_json(figures.to_json()) == figures
+
+
+def test_a_report_is_live_while_any_recipient_is_pending(finished):
+    campaign, _ = finished
+    live = selectors.campaign_report_live
+    figures = selectors.campaign_report_figures(campaign=campaign)
+    # Completed, but one recipient pending and one unconfirmed.
+    assert (figures.pending, figures.unconfirmed) == (2, 1)
+    assert live(campaign=campaign, figures=figures) is True
+    Recipient.objects.filter(
+        campaign=campaign, outcome=Recipient.Outcome.PENDING
+    ).update(outcome=Recipient.Outcome.FAILED)
+    final = selectors.campaign_report_figures(campaign=campaign)
+    assert live(campaign=campaign, figures=final) is False
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (Campaign.Status.SENDING, True),
+        (Campaign.Status.PAUSED, True),
+        (Campaign.Status.COMPLETED, False),
+        (Campaign.Status.CANCELLED, False),
+    ],
+)
+def test_a_report_is_live_while_its_campaign_sends_or_is_paused(status, expected):
+    campaign = make_campaign(status=status)
+    figures = selectors.campaign_report_figures(campaign=campaign)
+    assert figures.recipients == 0
+    assert selectors.campaign_report_live(campaign=campaign, figures=figures) is (
+        expected
+    )

@@ -1,4 +1,5 @@
-"""recipient_timeline: one message's story in time order."""
+"""recipient_timeline: one message's story in time order; and the callbacks
+received about a recipient."""
 
 import pytest
 from django.urls import reverse
@@ -46,3 +47,33 @@ def test_a_queued_recipient_has_only_its_first_step(finished):
     _, rows = finished
     steps = selectors.recipient_timeline(recipient=rows["queued"])
     assert [(step.text, step.url) for step in steps] == [("Queued for sending", "")]
+
+
+def _callback(recipient, seconds, code):
+    event = CallbackEvent.objects.create(
+        method="POST",
+        raw_body=b"{}",
+        signature=CallbackEvent.Signature.VALID,
+        kind=CallbackEvent.Kind.DELIVERY,
+        processing=CallbackEvent.Processing.APPLIED,
+        status_code=code,
+        recipient=recipient,
+    )
+    CallbackEvent.objects.filter(pk=event.pk).update(received_at=at(seconds))
+    return event
+
+
+def test_a_recipients_callbacks_are_listed_oldest_first_up_to_the_limit(finished):
+    _, rows = finished
+    recipient = rows["read"]
+    late = _callback(recipient, 60, 3005)
+    early = _callback(recipient, 10, 3000)
+    middle = _callback(recipient, 30, 3001)
+    _callback(rows["viber"], 5, 3000)  # another recipient's
+    listed = selectors.recipient_callback_events
+    assert listed(recipient=recipient, limit=100) == [early, middle, late]
+    assert [e.status_code for e in listed(recipient=recipient, limit=2)] == [
+        3000,
+        3001,
+    ]
+    assert listed(recipient=rows["queued"], limit=100) == []

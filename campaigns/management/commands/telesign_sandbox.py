@@ -22,7 +22,8 @@ def default_callback_url() -> str | None:
 class Command(BaseCommand):
     help = (
         "Run the local Telesign sandbox: POST /v1/omnichannel with Telesign's "
-        "validation and codes, and signed delivery callbacks."
+        "validation and codes, signed delivery callbacks, and "
+        "GET /v1/omnichannel/{reference_id} for a message's status."
     )
 
     def add_arguments(self, parser):
@@ -43,6 +44,13 @@ class Command(BaseCommand):
         parser.add_argument("--rate-5xx", type=float, default=0.0)
         parser.add_argument("--rate-429", type=float, default=0.0)
         parser.add_argument("--rate-timeout-after-accept", type=float, default=0.0)
+        parser.add_argument(
+            "--rate-callback-loss",
+            type=float,
+            default=0.0,
+            help="Share of accepted messages whose callbacks are never sent "
+            "(their status can still be asked for).",
+        )
         parser.add_argument("--no-callbacks", action="store_true")
         parser.add_argument("--no-image-fetch", action="store_true")
         parser.add_argument("--seed", type=int, default=None)
@@ -58,6 +66,7 @@ class Command(BaseCommand):
             rate_5xx=options["rate_5xx"],
             rate_429=options["rate_429"],
             rate_timeout_after_accept=options["rate_timeout_after_accept"],
+            rate_callback_loss=options["rate_callback_loss"],
             callbacks_enabled=not options["no_callbacks"],
             fetch_images=not options["no_image_fetch"],
             seed=options["seed"],

@@ -10,6 +10,8 @@ order of the same reports ends in the same state.
 - `merge`: the pure rules (`supersedes`, status precedence, the outcome).
 - `apply`: one stored event; `replies`: inbound replies and opt-out keywords.
 - `batch`: the deferred applier; `reprocess`: applying stored events again.
+- `status_check`: asking Telesign about messages whose callbacks never came,
+  and merging its answers by the same rules.
 """
 
 from .apply import (
@@ -44,6 +46,13 @@ from .reprocess import (
     callback_orphans_apply,
     recipient_rebuild_from_events,
 )
+from .status_check import (
+    StatusChecks,
+    recipient_status_check_end,
+    recipients_status_check,
+    recipients_status_check_due,
+    status_answer_store,
+)
 
 __all__ = [
     "ATTEMPT_FIELDS",
@@ -53,6 +62,7 @@ __all__ = [
     "STORED_HEADERS",
     "CallbackOutcome",
     "CallbackReceived",
+    "StatusChecks",
     "callback_authenticate",
     "callback_event_apply",
     "callback_event_store",
@@ -68,7 +78,11 @@ __all__ = [
     "inbound_reply_apply",
     "parsed_callback_apply",
     "recipient_rebuild_from_events",
+    "recipient_status_check_end",
+    "recipients_status_check",
+    "recipients_status_check_due",
     "report_merge",
+    "status_answer_store",
     "status_rank",
     "supersedes",
 ]

@@ -36,10 +36,12 @@ def event_failed(event: CallbackEvent, error: str) -> None:
 
 
 def event_describe(event: CallbackEvent, report: DeliveryReport) -> None:
-    """Copy what the admin filters and searches on from the report to the event."""
-    event.kind = (
-        CallbackEvent.Kind.READ if report.is_read else CallbackEvent.Kind.DELIVERY
-    )
+    """Copy what the admin filters and searches on from the report to the event
+    (an answer to our status check stays one)."""
+    if event.kind != CallbackEvent.Kind.STATUS_CHECK:
+        event.kind = (
+            CallbackEvent.Kind.READ if report.is_read else CallbackEvent.Kind.DELIVERY
+        )
     event.reference_id = report.reference_id or ""
     event.external_id = report.external_id or ""
     event.status_code = report.code

@@ -52,7 +52,7 @@ def callback_events_apply_batch(*, limit: int = 1000) -> int:
         events = list(
             CallbackEvent.objects.select_for_update(skip_locked=True)
             .filter(processing=EVENT.RECEIVED)
-            .only("id", "raw_body", "processing", "recipient")
+            .only("id", "raw_body", "kind", "processing", "recipient")
             .order_by("id")[:limit]
         )
         if not events:

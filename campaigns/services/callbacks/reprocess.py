@@ -53,6 +53,8 @@ def recipient_rebuild_from_events(*, recipient: Recipient) -> Recipient:
             failure_reason="",
             delivered_at=None,
             read_at=None,
+            # Its status may be asked for again (or the checks end again).
+            status_check_end="",
         )
         # Its own events, and any that could not be matched to it before (only
         # those are indexed by reference and external id).
