@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0014_audit_not_started'),
+        ('campaigns', '0015_statuscheck_lost_callbacks'),
     ]
 
     operations = [
