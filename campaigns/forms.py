@@ -1,23 +1,20 @@
 """Admin forms: they translate input and call validation helpers; no business rules."""
 
 import json
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from .images import ImageRejected, image_inspect
+from .external_urls import UrlRejected, public_https_url_check
+from .images import ImageRejected, image_prepare
 from .models import Campaign, Contact, ImageAsset
 from .phones import PhoneNumberError, phone_normalize
 from .selectors import sms_text_problems
-from .services.governance import (
-    client_address,
-    login_failure_record,
-    login_success_record,
-    login_wait_seconds,
-)
+from .services.governance import client_address
+from .services.login_throttle import login_attempt_begin, login_attempt_succeeded
 from .services.sending import MAX_TEST_NUMBERS
 from .sms import sms_segments
 
@@ -51,13 +48,11 @@ class ImageAssetForm(forms.ModelForm):
         url = self.cleaned_data["external_url"].strip()
         if not url:
             return url
-        parsed = urlparse(url)
-        if parsed.scheme != "https":
-            raise forms.ValidationError(
-                "Viber fetches images over https only; the address must start "
-                "with https://."
-            )
-        if not parsed.path.lower().endswith((".jpg", ".jpeg", ".png")):
+        try:
+            url = public_https_url_check(url)
+        except UrlRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if not urlsplit(url).path.lower().endswith((".jpg", ".jpeg", ".png")):
             raise forms.ValidationError(
                 "The address must end in .jpg, .jpeg or .png so Viber accepts it."
             )
@@ -90,7 +85,7 @@ class ImageAssetForm(forms.ModelForm):
             data = upload.read()
             upload.seek(0)
             try:
-                image_inspect(data)
+                image_prepare(data)
             except ImageRejected as exc:
                 self.add_error("upload", str(exc))
         return cleaned
@@ -243,23 +238,25 @@ class TestSendForm(forms.Form):
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin login, refusing further attempts for a while after too many
-    failures for one username or from one address (password guessing)."""
+    """The admin login, counting every password check first and refusing it
+    for a while after too many (services/login_throttle.py)."""
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip()
+        if not (username and self.cleaned_data.get("password")):
+            return super().clean()  # no password is checked: nothing to count
         address = client_address(self.request)
-        wait = login_wait_seconds(username=username, remote_addr=address)
+        wait = login_attempt_begin(username=username, remote_addr=address)
         if wait:
-            minutes = max(1, round(wait / 60))
-            raise ValidationError(
-                f"Too many failed sign-ins. Try again in {minutes} minute(s).",
-                code="throttled",
+            later = (
+                f"{wait} second(s)"
+                if wait < 90
+                else f"{max(1, round(wait / 60))} minute(s)"
             )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            login_failure_record(username=username, remote_addr=address)
-            raise
-        login_success_record(username=username)
+            raise ValidationError(
+                f"Too many failed sign-ins. Try again in {later}.", code="throttled"
+            )
+        # A refusal (wrong password, inactive account) leaves the attempt counted.
+        cleaned = super().clean()
+        login_attempt_succeeded(username=username, remote_addr=address)
         return cleaned

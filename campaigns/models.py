@@ -812,21 +812,33 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.campaign_name}"
 
 
-class LoginFailure(models.Model):
-    """A failed admin login, kept for a while to slow down password guessing."""
+class LoginThrottle(models.Model):
+    """Admin sign-in attempts counted for one key, to slow down password
+    guessing (services/login_throttle.py). Counted before the password is
+    checked, with one UPDATE each, so parallel attempts cannot overrun a limit."""
 
-    at = models.DateTimeField(auto_now_add=True)
-    username = models.CharField(max_length=150)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    class Scope(models.TextChoices):
+        USER_AT_ADDRESS = "user_at_address", "A username from one address"
+        ADDRESS = "address", "One address, any username"
+        USER = "user", "A username from any address"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    key = models.CharField(max_length=200)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField()
+    # For a username under attack from many addresses: no attempt before this.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["username", "at"]),
-            models.Index(fields=["remote_addr", "at"]),
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="login_throttle_scope_key_unique"
+            ),
         ]
+        indexes = [models.Index(fields=["last_attempt_at"])]
 
     def __str__(self):
-        return f"{self.at} {self.username} from {self.remote_addr}"
+        return f"{self.get_scope_display()} {self.key}: {self.attempts}"
 
 
 class WorkerHeartbeat(models.Model):

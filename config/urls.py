@@ -13,6 +13,7 @@ admin.site.index_title = "Campaign workspace"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "images/<uuid:public_id>.<str:extension>",
         views.image_asset_public,

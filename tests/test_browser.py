@@ -1,7 +1,8 @@
 """The marketer's journey in a real browser (Debian's Chromium via Playwright):
 log in, upload an image, import an audience with bad rows, build and preview a
 campaign with SMS fallback, test-send, launch, watch the report until every
-recipient has an outcome, export the CSV.
+recipient has an outcome, export the CSV. Any Content-Security-Policy
+violation the browser reports on the way fails the test.
 
 Runs against the live test server, a real task worker process and the Telesign
 sandbox sending signed callbacks. Each step saves a screenshot in
@@ -117,14 +118,27 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
 
 
 def screenshots(page):
-    """A function that saves the page as the next numbered screenshot."""
+    """A function that saves the page as the next numbered screenshot, and
+    fails if the browser has reported a Content-Security-Policy violation."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shots = iter(range(1, 100))
+    # Chromium reports each blocked inline script, style or handler as a
+    # console error naming the Content Security Policy.
+    csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
 
     def snap(name: str) -> None:
         page.screenshot(
             path=SCREENSHOTS / f"{next(shots):02d}-{name}.png", full_page=True
         )
+        assert csp_violations == [], f"at step {name}"
 
     return snap
 
@@ -182,6 +196,15 @@ def build_campaign(page, base, snap) -> int:
     snap("campaign-form")
     page.click("input[name=_continue]")
     page.wait_for_selector("text=10 recipient(s) would be messaged")
+    # Cancelling asks first (a script file, not an inline handler): say no.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog), dialog.dismiss()))
+    page.click("button:has-text('Cancel campaign')")
+    page.wait_for_timeout(500)
+    assert [dialog.message for dialog in questions] == [
+        "Cancel this campaign for good? Recipients not yet sent will not be messaged."
+    ]
+    assert page.is_visible("text=10 recipient(s) would be messaged")
     # The browser's event loop runs in this thread: read ids from the page,
     # not the database.
     campaign_id = int(page.url.rstrip("/").split("/")[-2])

@@ -98,7 +98,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     ]
 
     class Media:
-        js = ["campaigns/sms_counter.js"]
+        js = ["campaigns/sms_counter.js", "campaigns/confirm.js"]
         css = {"all": ["campaigns/admin.css"]}
 
     def get_readonly_fields(self, request, obj=None):
@@ -146,7 +146,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     def image_preview(self, obj):
         if not obj.pk:
             return "Shown after saving."
-        return image_thumbnail(obj.image, height=160)
+        return image_thumbnail(obj.image, size="medium")
 
     @admin.display(description="Length")
     def sms_length(self, obj):

@@ -27,10 +27,8 @@ from .governance import (
     audit_record,
     campaign_approve,
     campaign_saved,
-    login_failure_record,
-    login_success_record,
-    login_wait_seconds,
 )
+from .login_throttle import login_attempt_begin, login_attempt_succeeded
 from .operations import worker_heartbeat_beat, worker_heartbeat_stop
 from .reports import (
     campaign_follow_up_create,
@@ -125,9 +123,8 @@ __all__ = [
     "image_asset_create",
     "image_asset_fill_from_upload",
     "image_asset_save",
-    "login_failure_record",
-    "login_success_record",
-    "login_wait_seconds",
+    "login_attempt_begin",
+    "login_attempt_succeeded",
     "logins_ensure",
     "recipient_rebuild_from_events",
     "recipients_status_check",

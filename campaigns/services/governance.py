@@ -1,17 +1,14 @@
-"""Who may do what: the audit trail, four-eyes approval, login throttling."""
+"""Who may do what: the audit trail, four-eyes approval, the client's address."""
 
 import ipaddress
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from ..models import AudienceMember, AuditEntry, Campaign, LoginFailure
+from ..models import AudienceMember, AuditEntry, Campaign
 from ..sms import template_fields
 from .errors import DomainError
 
@@ -260,40 +257,3 @@ def approval_withdraw(*, campaign: Campaign, actor: Actor | None, why: str) -> N
             campaign=campaign,
             detail=detail,
         )
-
-
-# --- Login throttling -------------------------------------------------------------
-
-
-def login_wait_seconds(*, username: str, remote_addr: str | None) -> int:
-    """0 if a login may be tried now, else how long until it may."""
-    window = timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    since = timezone.now() - window
-    recent = LoginFailure.objects.filter(at__gte=since)
-    limits = [(Q(username=username.lower()), settings.LOGIN_FAILURES_PER_USER)]
-    if remote_addr:
-        limits.append((Q(remote_addr=remote_addr), settings.LOGIN_FAILURES_PER_ADDRESS))
-    wait = 0
-    for condition, limit in limits:
-        failures = list(
-            recent.filter(condition)
-            .order_by("-at")
-            .values_list("at", flat=True)[:limit]
-        )
-        if len(failures) >= limit:
-            # Locked until the oldest of the last `limit` failures leaves the window.
-            until = failures[-1] + window
-            wait = max(wait, math.ceil((until - timezone.now()).total_seconds()))
-    return wait
-
-
-def login_failure_record(*, username: str, remote_addr: str | None) -> None:
-    LoginFailure.objects.create(username=username.lower(), remote_addr=remote_addr)
-    # Keep the table small: nothing older than the window matters.
-    LoginFailure.objects.filter(
-        at__lt=timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    ).delete()
-
-
-def login_success_record(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()

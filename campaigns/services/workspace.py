@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..audience_csv import AudienceFileError, ParsedAudienceCsv, audience_csv_parse
-from ..images import image_inspect
+from ..external_urls import public_https_url_check
+from ..images import image_prepare
 from ..models import (
     Audience,
     AudienceImport,
@@ -45,18 +46,20 @@ def image_asset_fill_from_upload(
 ) -> ImageAsset:
     """Validate `data` by content and attach it to `asset` (not yet saved).
 
+    What is stored is the re-encoded image (images.image_prepare): upright,
+    without metadata or anything appended, never the uploaded bytes.
     Raises images.ImageRejected with a message for the marketer.
     """
-    info = image_inspect(data)
-    asset.format = info.format
-    asset.width = info.width
-    asset.height = info.height
-    asset.bytes = info.bytes
-    asset.checksum = info.checksum
+    image = image_prepare(data)
+    asset.format = image.format
+    asset.width = image.width
+    asset.height = image.height
+    asset.bytes = image.bytes
+    asset.checksum = image.checksum
     asset.external_url = ""
     # The stored name follows the real format, whatever the upload was called.
     stem = (file_name.rsplit(".", 1)[0] or "image")[:80]
-    asset.file.save(f"{stem}.{asset.extension}", ContentFile(data), save=False)
+    asset.file.save(f"{stem}.{asset.extension}", ContentFile(image.data), save=False)
     return asset
 
 
@@ -75,11 +78,13 @@ def image_asset_save(
     Storing the uploaded file (`data`) happens here and never while a form is
     validated, so a refused form leaves no file behind. A new image hosted
     elsewhere takes its format from its address's extension. Raises
-    images.ImageRejected if `data` is not a usable image after all.
+    images.ImageRejected if `data` is not a usable image after all, and
+    external_urls.UrlRejected if the address may not be used.
     """
     if data is not None:
         image_asset_fill_from_upload(asset=asset, data=data, file_name=file_name)
     elif asset.pk is None and asset.external_url:
+        asset.external_url = public_https_url_check(asset.external_url)
         lower = urlparse(asset.external_url).path.lower()
         asset.format = ImageFormat.PNG if lower.endswith(".png") else ImageFormat.JPEG
     asset.save()

@@ -1,10 +1,12 @@
 """The workspace as a marketer clicks through it: images, contacts, audiences."""
 
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from campaigns.models import AudienceImport, Contact, ImageAsset
 
@@ -124,3 +126,56 @@ def test_a_hosted_image_is_saved_with_the_format_of_its_address(marketer_client)
         "https://cdn.example.com/a.png",
     )
     assert not asset.file
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://cdn.example.com\\@127.0.0.1/a.jpg", "backslash"),
+        ("https://user:secret@cdn.example.com/a.jpg", "user name or password"),
+        ("https://127.0.0.1/a.jpg", "private, local or reserved"),
+        ("https://[::ffff:127.0.0.1]/a.jpg", "private, local or reserved"),
+        ("https://169.254.169.254/a.jpg", "private, local or reserved"),
+        ("https://localhost/a.jpg", "private network"),
+        ("https://2130706433/a.jpg", "Enter a valid URL"),
+    ],
+)
+def test_an_external_image_address_on_a_private_network_is_refused(
+    marketer_client, url, message
+):
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"),
+        {"name": "Hosted", "external_url": url},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert ImageAsset.objects.count() == 0
+
+
+def test_a_phone_photo_uploaded_in_the_admin_is_stored_without_its_location(
+    marketer_client,
+):
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 26.0)})  # GPS
+    photo = io.BytesIO()
+    Image.new("RGB", (80, 40), "red").save(
+        photo,
+        format="MPO",
+        save_all=True,
+        append_images=[Image.new("RGB", (20, 10))],
+        exif=exif.tobytes(),
+    )
+    assert Image.open(io.BytesIO(photo.getvalue())).format == "MPO"
+    response = marketer_client.post(
+        reverse("admin:campaigns_imageasset_add"),
+        {
+            "name": "From my phone",
+            "upload": SimpleUploadedFile("IMG_0001.jpg", photo.getvalue()),
+        },
+    )
+    assert response.status_code == 302
+    asset = ImageAsset.objects.get()
+    with asset.file.open("rb") as handle:
+        stored = Image.open(io.BytesIO(handle.read()))
+    assert (asset.format, stored.format, stored.size) == ("JPEG", "JPEG", (80, 40))
+    assert not stored.getexif()

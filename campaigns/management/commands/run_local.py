@@ -1,8 +1,11 @@
+import ctypes
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -42,7 +45,13 @@ class Command(BaseCommand):
         # (a shell starting us in the background would have SIGINT ignored).
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        signal.signal(signal.SIGHUP, _interrupt)
+        parent = os.getppid()
+        _terminate_when_parent_dies()
+        processes = {
+            name: subprocess.Popen(cmd, preexec_fn=_terminate_when_parent_dies)
+            for name, cmd in commands.items()
+        }
         engine_tick_ensure()
         mode = (
             "the local Telesign sandbox (no credentials set)"
@@ -57,6 +66,8 @@ class Command(BaseCommand):
         )
         try:
             while all(p.poll() is None for p in processes.values()):
+                if _parent_stopping(parent):
+                    raise KeyboardInterrupt
                 time.sleep(0.5)
             stopped = [name for name, p in processes.items() if p.poll() is not None]
             self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest.")
@@ -81,3 +92,38 @@ class Command(BaseCommand):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+# Signals that stop `make run`. A supervisor may send them to make's own pid
+# only; GNU make passes SIGTERM on to its children, but for the others it
+# assumes the terminal signalled the whole process group, and waits for its
+# children to stop by themselves.
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+PR_SET_PDEATHSIG = 1
+
+
+def _terminate_when_parent_dies() -> None:
+    """Have Linux send this process SIGTERM when its parent dies, even by
+    SIGKILL: run_local when make dies, web, worker and sandbox when run_local
+    does. Elsewhere nothing happens (see _parent_stopping)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        pass
+
+
+def _parent_stopping(parent: int) -> bool:
+    """Whether the process that started us has gone, or is make handling a
+    stop signal (its handler blocks that signal while it waits for us)."""
+    if os.getppid() != parent:
+        return True
+    try:
+        name = Path(f"/proc/{parent}/comm").read_text().strip()
+        status = Path(f"/proc/{parent}/status").read_text()
+    except OSError:
+        return False
+    blocked = re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.MULTILINE)
+    if name not in {"make", "gmake"} or blocked is None:
+        return False
+    mask = int(blocked[1], 16)
+    return any(mask >> (signum - 1) & 1 for signum in STOP_SIGNALS)
