@@ -106,4 +106,7 @@ def callback_answer(received: CallbackReceived) -> Response:
             return Response(
                 {"error": "Missing or invalid Telesign signature."}, status=401
             )
+        case CallbackOutcome.SANDBOX_REFUSED:
+            body = {"error": "Callbacks signed with the sandbox's key are refused."}
+            return Response(body, status=401)
     raise AssertionError(f"no answer for {outcome!r}")

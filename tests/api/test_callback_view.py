@@ -58,6 +58,11 @@ pytestmark = pytest.mark.django_db
             {"error": "Unexpected callback shape.", "fields": {"status": "missing"}},
         ),
         (
+            CallbackReceived(CallbackOutcome.SANDBOX_REFUSED),
+            401,
+            {"error": "Callbacks signed with the sandbox's key are refused."},
+        ),
+        (
             CallbackReceived(CallbackOutcome.TOO_LARGE),
             413,
             {"error": "The body exceeds 65536 bytes."},
@@ -245,3 +250,45 @@ def test_deferred_bad_input_is_answered_at_once_and_kept_as_failed(client, setti
         CallbackEvent.Processing.FAILED
     }
     assert callbacks_apply_pending() == 0
+
+
+# --- sandbox mode (no credentials) needs DEBUG --------------------------------------
+
+
+def test_sandbox_signed_callbacks_are_refused_when_debug_is_off(client, settings):
+    settings.DEBUG = False
+    settings.TELESIGN_SANDBOX_WITHOUT_DEBUG = False
+    recipient = make_recipient(reference_id=SEED_REFERENCE)
+    response = post_callback(client, SEED.read_bytes())
+    assert response.status_code == 401
+    assert "sandbox" in response.json()["error"]
+    assert CallbackEvent.objects.count() == 0
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.PENDING
+    assert CallbackRejection.objects.get().reason == "sandbox_refused"
+
+
+@pytest.mark.parametrize("allowed_by", ["DEBUG", "TELESIGN_SANDBOX_WITHOUT_DEBUG"])
+def test_sandbox_signed_callbacks_are_accepted_in_development_or_when_allowed(
+    client, settings, allowed_by
+):
+    settings.DEBUG = False
+    settings.TELESIGN_SANDBOX_WITHOUT_DEBUG = False
+    setattr(settings, allowed_by, True)
+    make_recipient(reference_id=SEED_REFERENCE)
+    assert post_callback(client, SEED.read_bytes()).status_code == 200
+
+
+def test_with_credentials_the_sandbox_key_signs_nothing_whatever_debug_says(
+    client, settings
+):
+    settings.DEBUG = True
+    settings.TELESIGN_CUSTOMER_ID = "CUST"
+    settings.TELESIGN_API_KEY = "bmV3LWtleQ=="
+    settings.TELESIGN_CALLBACK_API_KEYS = ["bmV3LWtleQ=="]
+    make_recipient(reference_id=SEED_REFERENCE)
+    assert post_callback(client, SEED.read_bytes()).status_code == 401
+    signed = post_callback(
+        client, SEED.read_bytes(), key="bmV3LWtleQ==", customer="CUST"
+    )
+    assert signed.status_code == 200

@@ -25,7 +25,7 @@ from ...telesign.callbacks import (
     InboundReply,
     parse_callback_body,
 )
-from ...telesign.config import callback_credentials
+from ...telesign.config import callback_credentials, sandbox_refused
 from ...telesign.signing import callback_signature_valid
 from .apply import event_describe, event_failed, parsed_callback_apply
 from .batch import orphans_recheck
@@ -48,6 +48,8 @@ class CallbackOutcome(StrEnum):
     TOO_LARGE = "too_large"
     MISSING_SIGNATURE = "missing_signature"
     BAD_SIGNATURE = "bad_signature"
+    # Signed with the sandbox's public key where sandbox mode is refused.
+    SANDBOX_REFUSED = "sandbox_refused"
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,16 @@ def callback_request_receive(
     limit = settings.CALLBACK_MAX_BODY_BYTES
     if declared_length > limit:
         return _refused(CallbackOutcome.TOO_LARGE, remote_addr)
+    signed = any(headers.get(name) for name in SIGNATURE_HEADERS)
+    if signed and sandbox_refused():
+        return _refused(CallbackOutcome.SANDBOX_REFUSED, remote_addr)
     body = read_body()
     if len(body) > limit:
         return _refused(CallbackOutcome.TOO_LARGE, remote_addr)
     signature = callback_authenticate(headers=headers, body=body)
     if signature is None:
         refused = CallbackOutcome.MISSING_SIGNATURE
-        if any(headers.get(name) for name in SIGNATURE_HEADERS):
+        if signed:
             refused = CallbackOutcome.BAD_SIGNATURE  # signed, but not validly
         return _refused(refused, remote_addr)
     return callback_receive(
