@@ -285,7 +285,8 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         raw = bytes(obj.raw_body)
         try:
             text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-        except (ValueError, UnicodeDecodeError):
+            text.encode()  # a lone surrogate, decoded from "\ud800", is not UTF-8
+        except (ValueError, UnicodeError, RecursionError):
             text = raw.decode("utf-8", "replace")
         return format_html('<pre class="callback-body">{}</pre>', text)
 

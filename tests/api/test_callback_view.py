@@ -1,6 +1,8 @@
 """The callback endpoint's HTTP answers: the view maps what became of a request
 to a status and a body, exactly as published in the OpenAPI schema."""
 
+import json
+
 import pytest
 from django.core.checks import run_checks
 
@@ -250,6 +252,58 @@ def test_deferred_bad_input_is_answered_at_once_and_kept_as_failed(client, setti
         CallbackEvent.Processing.FAILED
     }
     assert callbacks_apply_pending() == 0
+
+
+# --- whatever a signed body holds, it is stored and answered --------------------
+
+HOSTILE = {
+    "nested 32k levels": b"[" * 32_000 + b"]" * 32_000,
+    "10k nested objects": b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+    "code 2^31": json.dumps(delivery("A" * 32, code=2**31)).encode(),
+    "code 2^70": json.dumps(delivery("A" * 32, code=2**70)).encode(),
+    "NUL in the reference": json.dumps(delivery("A\x00B", code=3000)).encode(),
+    "lone surrogate in the reference": b'{"reference_id": "\\ud800",'
+    b' "status": {"code": 3000}}',
+    "lone surrogate as a channel name": b'{"reference_id": "R", "status":'
+    b' {"code": 3000}, "channel_status": [{"\\ud800": {"code": "x"}}]}',
+}
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_signed_body_that_cannot_be_read_is_kept_failed_and_answered_400(
+    client, settings, apply, case
+):
+    settings.CALLBACK_APPLY = apply
+    body = HOSTILE[case]
+    response = post_callback(client, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "Unexpected callback shape."
+    event = CallbackEvent.objects.get()
+    assert bytes(event.raw_body) == body
+    assert event.processing == CallbackEvent.Processing.FAILED
+    assert event.error.startswith("Unexpected shape: ")
+    # The next callback is applied as usual.
+    recipient = make_recipient(reference_id="B" * 32)
+    assert post_callback(client, delivery("B" * 32, code=3000)).status_code == 200
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+def test_text_no_column_can_hold_is_applied_with_replacement_characters(
+    client, settings, apply
+):
+    settings.CALLBACK_APPLY = apply
+    recipient = make_recipient(reference_id="A" * 32)
+    payload = delivery("A" * 32, code=3000)
+    payload["status"]["description"] = "Delivered\x00\ud800"
+    assert post_callback(client, payload).status_code == 200
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+    assert recipient.status_description == "Delivered\ufffd\ufffd"
 
 
 # --- sandbox mode (no credentials) needs DEBUG --------------------------------------

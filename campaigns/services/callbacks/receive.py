@@ -5,15 +5,18 @@ happened.
 and `callback_store`) returns what became of the request as a
 `CallbackReceived` value; the API view decides the HTTP answer to each
 outcome. The size and the signature are checked on the raw bytes before
-anything is parsed; a refused request is counted, never stored.
+anything is parsed; a refused request is counted, never stored. A signed one
+is always stored, whatever its content: what cannot be read is kept, marked
+failed with the reason.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,11 +27,14 @@ from ...telesign.callbacks import (
     CallbackShapeError,
     InboundReply,
     parse_callback_body,
+    storable,
 )
 from ...telesign.config import callback_credentials, sandbox_refused
 from ...telesign.signing import callback_signature_valid
 from .apply import event_describe, event_failed, parsed_callback_apply
 from .batch import orphans_recheck
+
+logger = logging.getLogger(__name__)
 
 EVENT = CallbackEvent.Processing
 STORED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
@@ -142,12 +148,16 @@ def callback_rejection_count(*, reason: str, remote_addr: str = "") -> None:
 
 def _relevant_headers(headers) -> dict[str, str]:
     """The headers worth keeping with a stored callback."""
-    kept = {name: headers.get(name) for name in STORED_HEADERS if headers.get(name)}
+    kept = {
+        name: storable(headers.get(name))
+        for name in STORED_HEADERS
+        if headers.get(name)
+    }
     for name in SIGNATURE_HEADERS:
         value = headers.get(name) or ""
         if value:
             # Keep who signed, not the signature itself.
-            kept[name] = value.split(":", 1)[0][:80]
+            kept[name] = storable(value.split(":", 1)[0][:80])
     return kept
 
 
@@ -231,7 +241,16 @@ def callback_store(
     )
     if not isinstance(parsed, InboundReply):
         event_describe(event, parsed)
-    known = callback_event_insert(event)
+    try:
+        known = callback_event_insert(event)
+    except (DataError, ValueError, OverflowError) as exc:
+        # A value the parser let through that a column refuses: keep the body.
+        logger.exception("a callback could not be stored as read")
+        event = callback_event_store(
+            method=method, headers=headers, body=body, signature=signature
+        )
+        event_failed(event, f"Could not be stored as read: {exc!r}")
+        return CallbackReceived(CallbackOutcome.APPLY_FAILED, event)
     if event.kind == CallbackEvent.Kind.INBOUND or known:
         return CallbackReceived(CallbackOutcome.STORED)
     return CallbackReceived(CallbackOutcome.ORPHAN)

@@ -222,3 +222,28 @@ def test_a_callback_is_stored_on_a_new_connection_when_the_old_one_was_lost(
     assert callbacks_apply_pending() == 2
     recipient.refresh_from_db()
     assert recipient.status_code == 3000
+
+
+# --- whatever is signed is stored -----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_a_value_a_column_refuses_still_leaves_the_body_stored(
+    settings, monkeypatch
+):
+    """The parser should catch every value no column can hold; if one slips
+    through, the raw body is kept all the same, marked failed."""
+    from campaigns.services.callbacks import receive as receive_module
+
+    def overflowing(event, report):
+        event.status_code = 2**70  # refused by both databases' integer column
+
+    settings.CALLBACK_APPLY = "deferred"
+    monkeypatch.setattr(receive_module, "event_describe", overflowing)
+    body = SEED.read_bytes()
+    received = receive(body)
+    assert received.outcome == CallbackOutcome.APPLY_FAILED
+    event = CallbackEvent.objects.get()
+    assert bytes(event.raw_body) == body
+    assert event.processing == CallbackEvent.Processing.FAILED
+    assert event.error.startswith("Could not be stored as read: ")
