@@ -252,12 +252,15 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reference_id",
         "external_id",
         "recipient_link",
+        "received_count",
     ]
     list_filter = ["kind", "processing", "signature", "status_code"]
     search_fields = ["reference_id", "external_id"]
     show_full_result_count = False
     fields = [
         "received_at",
+        "received_count",
+        "last_received_at",
         "method",
         "kind",
         "processing",

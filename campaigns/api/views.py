@@ -77,7 +77,8 @@ def _declared_length(request) -> int:
 
 # A stored callback is answered 2xx, so Telesign does not send it again: 202
 # when no recipient has its reference yet, 200 otherwise (even when applying
-# failed: it is kept for reprocessing, and a resend would not help).
+# failed: it is kept for reprocessing, and a resend would not help). A further
+# copy of a stored body is answered as its first copy's outcome says.
 # A body that cannot be read is stored too (marked failed) but answered 400:
 # Telesign retries a non-2xx answer only a few times (3 or 4 attempts within
 # about 30 s), each copy is only counted on the stored event, and the 4xx

@@ -105,6 +105,21 @@ def test_the_status_code_filter_lists_described_codes_and_takes_any_code(
     assert Recipient.objects.filter(campaign=campaign).count() == 4
 
 
+def test_callback_event_pages_show_how_often_the_same_body_came(admin_client, client):
+    body = b'{"reference_id": "F", "status": {"code": 3000}}'
+    for _ in range(3):
+        post_callback(client, body)
+    event = CallbackEvent.objects.get()
+    listing = admin_client.get(reverse("admin:campaigns_callbackevent_changelist"))
+    assert "column-received_count" in listing.content.decode()
+    page = admin_client.get(
+        reverse("admin:campaigns_callbackevent_change", args=[event.pk])
+    ).content.decode()
+    assert "Received count" in page
+    assert '<div class="readonly">3</div>' in page
+    assert "Last received at" in page
+
+
 @pytest.mark.parametrize(
     "body",
     [

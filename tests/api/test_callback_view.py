@@ -2,6 +2,7 @@
 to a status and a body, exactly as published in the OpenAPI schema."""
 
 import json
+from hashlib import sha256
 
 import pytest
 from django.core.checks import run_checks
@@ -304,6 +305,59 @@ def test_text_no_column_can_hold_is_applied_with_replacement_characters(
     recipient.refresh_from_db()
     assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
     assert recipient.status_description == "Delivered\ufffd\ufffd"
+
+
+# --- a body received again is stored once ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("apply", "answer"),
+    [
+        ("inline", {"stored": True, "applied": True}),
+        ("deferred", {"stored": True, "applied": False}),
+    ],
+)
+def test_a_callback_replayed_1000_times_is_stored_once_and_answered_alike(
+    client, settings, apply, answer
+):
+    settings.CALLBACK_APPLY = apply
+    recipient = make_recipient(reference_id="A" * 32)
+    body = json.dumps(delivery("A" * 32, code=3000)).encode()
+    answers = {
+        (r.status_code, json.dumps(r.json()))
+        for r in (post_callback(client, body) for _ in range(1000))
+    }
+    assert answers == {(200, json.dumps(answer))}
+    event = CallbackEvent.objects.get()
+    assert event.received_count == 1000
+    assert event.received_at < event.last_received_at
+    assert event.body_sha256 == sha256(body).digest()
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+def test_a_copy_is_answered_as_its_first_copy_was(client, settings, apply):
+    settings.CALLBACK_APPLY = apply
+    orphan, not_json = delivery("F" * 32, code=3000), b"{not json"
+    first = [post_callback(client, orphan), post_callback(client, not_json)]
+    again = [post_callback(client, orphan), post_callback(client, not_json)]
+    assert [(r.status_code, r.json()) for r in again] == [
+        (r.status_code, r.json()) for r in first
+    ]
+    assert [r.status_code for r in again] == [202, 400]
+    assert sorted(CallbackEvent.objects.values_list("received_count", flat=True)) == [
+        2,
+        2,
+    ]
+
+
+def test_a_different_report_for_the_same_reference_is_stored_on_its_own(client):
+    make_recipient(reference_id="A" * 32)
+    post_callback(client, delivery("A" * 32, code=3001))
+    post_callback(client, delivery("A" * 32, code=3000))
+    assert CallbackEvent.objects.count() == 2
 
 
 # --- sandbox mode (no credentials) needs DEBUG --------------------------------------

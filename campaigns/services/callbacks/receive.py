@@ -7,9 +7,11 @@ and `callback_store`) returns what became of the request as a
 outcome. The size and the signature are checked on the raw bytes before
 anything is parsed; a refused request is counted, never stored. A signed one
 is always stored, whatever its content: what cannot be read is kept, marked
-failed with the reason.
+failed with the reason. An identical body is stored once; each further copy
+is counted on it and answered as the first was.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ...db.callback_events import callback_event_insert
+from ...db.callback_events import callback_event_insert, callback_event_store_once
 from ...models import CallbackEvent, CallbackRejection
 from ...telesign.callbacks import (
     CallbackNotJSONError,
@@ -56,6 +58,16 @@ class CallbackOutcome(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     # Signed with the sandbox's public key where sandbox mode is refused.
     SANDBOX_REFUSED = "sandbox_refused"
+
+
+# What a further copy of a stored body is answered: what its first copy became.
+COPY_OUTCOMES = {
+    EVENT.RECEIVED: CallbackOutcome.STORED,
+    EVENT.APPLIED: CallbackOutcome.APPLIED,
+    EVENT.IGNORED: CallbackOutcome.APPLIED,
+    EVENT.ORPHAN: CallbackOutcome.ORPHAN,
+    EVENT.FAILED: CallbackOutcome.APPLY_FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -161,26 +173,39 @@ def _relevant_headers(headers) -> dict[str, str]:
     return kept
 
 
-def callback_event_store(
-    *, method: str, headers, body: bytes, signature: str
-) -> CallbackEvent:
-    """Store an authenticated request as it came, before anything else."""
-    return CallbackEvent.objects.create(
+def _received(*, method: str, headers, body: bytes, signature: str) -> CallbackEvent:
+    """The unsaved event of an authenticated request, as it came."""
+    return CallbackEvent(
         method=method[:8],
         headers=_relevant_headers(headers),
         raw_body=body,
+        body_sha256=hashlib.sha256(body).digest(),
         signature=signature,
+    )
+
+
+def callback_event_store(
+    *, method: str, headers, body: bytes, signature: str
+) -> CallbackEvent:
+    """Store an authenticated request as it came, before anything else; if its
+    body is stored already, count one more copy of it instead (the event
+    returned is then the stored one, with received_count > 1)."""
+    return callback_event_store_once(
+        _received(method=method, headers=headers, body=body, signature=signature)
     )
 
 
 def _unreadable(
     event: CallbackEvent, exc: CallbackNotJSONError | CallbackShapeError
 ) -> CallbackReceived:
-    """Mark a stored event whose body does not parse failed, with the reason."""
+    """Mark a stored event whose body does not parse failed, with the reason
+    (its first copy only: a further one was marked so already)."""
     if isinstance(exc, CallbackNotJSONError):
-        event_failed(event, f"The body is not JSON: {exc}")
+        if event.received_count == 1:
+            event_failed(event, f"The body is not JSON: {exc}")
         return CallbackReceived(CallbackOutcome.NOT_JSON, event, error=str(exc))
-    event_failed(event, f"Unexpected shape: {exc}")
+    if event.received_count == 1:
+        event_failed(event, f"Unexpected shape: {exc}")
     return CallbackReceived(CallbackOutcome.BAD_SHAPE, event, fields=exc.errors)
 
 
@@ -205,6 +230,9 @@ def callback_receive(
             parsed = parse_callback_body(body)
         except (CallbackNotJSONError, CallbackShapeError) as exc:
             return _unreadable(event, exc)
+        if event.received_count > 1:
+            # Applied (or not) when its first copy came: changes nothing now.
+            return CallbackReceived(COPY_OUTCOMES[event.processing], event)
         processing = parsed_callback_apply(event=event, parsed=parsed)
     if processing == EVENT.ORPHAN:
         if orphans_recheck(events=[event]):
@@ -221,24 +249,18 @@ def callback_store(
     """Store an authenticated callback for the batch applier, in one statement.
 
     Bad input is kept, marked failed, exactly as when applying at once; a good
-    one costs one prepared INSERT, which also tells whether a recipient has its
-    reference or external id (if none does, the event is an orphan for now).
+    one costs one prepared INSERT (a further copy of a stored body only counts
+    on it), which also tells whether a recipient has its reference or external
+    id (if none does, the event is an orphan for now).
     """
+    request = {"method": method, "headers": headers, "body": body}
     try:
         parsed = parse_callback_body(body)
     except (CallbackNotJSONError, CallbackShapeError) as exc:
-        event = callback_event_store(
-            method=method, headers=headers, body=body, signature=signature
-        )
-        return _unreadable(event, exc)
+        return _unreadable(callback_event_store(**request, signature=signature), exc)
     # Described as the inline path describes it; only the writing differs.
-    event = CallbackEvent(
-        method=method[:8],
-        headers=_relevant_headers(headers),
-        raw_body=body,
-        signature=signature,
-        kind=CallbackEvent.Kind.INBOUND,
-    )
+    event = _received(**request, signature=signature)
+    event.kind = CallbackEvent.Kind.INBOUND
     if not isinstance(parsed, InboundReply):
         event_describe(event, parsed)
     try:
@@ -246,9 +268,7 @@ def callback_store(
     except (DataError, ValueError, OverflowError) as exc:
         # A value the parser let through that a column refuses: keep the body.
         logger.exception("a callback could not be stored as read")
-        event = callback_event_store(
-            method=method, headers=headers, body=body, signature=signature
-        )
+        event = callback_event_store(**request, signature=signature)
         event_failed(event, f"Could not be stored as read: {exc!r}")
         return CallbackReceived(CallbackOutcome.APPLY_FAILED, event)
     if event.kind == CallbackEvent.Kind.INBOUND or known:

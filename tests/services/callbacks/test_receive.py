@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import CallbackEvent, CallbackRejection
 from campaigns.services.callbacks import (
@@ -247,3 +248,41 @@ def test_deferred_a_value_a_column_refuses_still_leaves_the_body_stored(
     assert bytes(event.raw_body) == body
     assert event.processing == CallbackEvent.Processing.FAILED
     assert event.error.startswith("Could not be stored as read: ")
+
+
+# --- a copy of a stored body ------------------------------------------------------
+
+
+def test_a_copy_is_counted_on_the_stored_event_and_applies_nothing_again():
+    recipient = make_recipient(reference_id=SEED_REFERENCE)
+    first, again = receive(SEED.read_bytes()), receive(SEED.read_bytes())
+    assert (first.outcome, again.outcome) == (CallbackOutcome.APPLIED,) * 2
+    assert again.event.pk == first.event.pk
+    event = CallbackEvent.objects.get()
+    assert (event.received_count, event.recipient) == (2, recipient)
+    assert event.last_received_at >= event.received_at
+
+
+def test_a_copy_of_a_report_that_failed_to_apply_is_answered_as_it_was(monkeypatch):
+    from campaigns.services.callbacks import apply
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(apply, "delivery_report_apply", broken)
+    outcomes = [receive(SEED.read_bytes()).outcome for _ in range(2)]
+    assert outcomes == [CallbackOutcome.APPLY_FAILED] * 2
+    assert CallbackEvent.objects.get().received_count == 2
+
+
+def test_deferred_a_copy_costs_the_same_one_statement(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the prepared statement")
+    settings.CALLBACK_APPLY = "deferred"
+    make_recipient(reference_id=SEED_REFERENCE)
+    receive(SEED.read_bytes())
+    with CaptureQueriesContext(connection) as queries:
+        received = receive(SEED.read_bytes())
+    assert received.outcome == CallbackOutcome.STORED
+    assert [q["sql"].split(" ", 1)[0] for q in queries] == ["EXECUTE"]
+    assert CallbackEvent.objects.get().received_count == 2
