@@ -5,6 +5,7 @@ ChannelAttempt, CallbackEvent).
 Invariants live in `Meta.constraints`; business rules live in campaigns.services.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -670,6 +671,12 @@ class CallbackEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference_id or ''}".strip()
+
+    @staticmethod
+    def body_digest(body: bytes) -> bytes:
+        """What `body_sha256` holds for a raw body: set it on an event to have
+        an identical body stored once (the INSERT then conflicts)."""
+        return hashlib.sha256(body).digest()
 
 
 class EngineState(models.Model):

@@ -11,7 +11,6 @@ failed with the reason. An identical body is stored once; each further copy
 is counted on it and answered as the first was.
 """
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,7 +178,7 @@ def _received(*, method: str, headers, body: bytes, signature: str) -> CallbackE
         method=method[:8],
         headers=_relevant_headers(headers),
         raw_body=body,
-        body_sha256=hashlib.sha256(body).digest(),
+        body_sha256=CallbackEvent.body_digest(body),
         signature=signature,
     )
 
