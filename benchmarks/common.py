@@ -37,6 +37,9 @@ def prepare_database(kind: str, *, fresh: bool = True) -> str:
         raise SystemExit(f"unknown database {kind!r}")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    # Production-like (DEBUG off) against the sandbox, whose key signs the
+    # benchmark's callbacks.
+    os.environ.setdefault("TELESIGN_SANDBOX_WITHOUT_DEBUG", "true")
     # Benchmarks talk plain http on loopback.
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
         os.environ.setdefault(name, "false")

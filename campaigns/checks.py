@@ -1,7 +1,28 @@
-"""System checks: what `manage.py check --deploy` must warn about."""
+"""System checks: what stops the app from starting, and what `manage.py check
+--deploy` must warn about."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+
+from .telesign.config import sandbox_refused
+
+
+@register(Tags.security)
+def sandbox_mode_check(app_configs, **kwargs):
+    """Sandbox mode outside development would accept callbacks signed with the
+    sandbox's public key: every command that starts the app refuses it."""
+    if not sandbox_refused():
+        return []
+    return [
+        Error(
+            "No Telesign credentials and DEBUG is off: sandbox mode would accept "
+            "callbacks signed with the sandbox's public key.",
+            hint="Set TELESIGN_CUSTOMER_ID and TELESIGN_API_KEY; or DEBUG=true "
+            "for local development; or TELESIGN_SANDBOX_WITHOUT_DEBUG=true for "
+            "a demo that messages nobody.",
+            id="campaigns.E001",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)

@@ -5,6 +5,7 @@ ChannelAttempt, CallbackEvent).
 Invariants live in `Meta.constraints`; business rules live in campaigns.services.
 """
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -685,6 +686,16 @@ class CallbackEvent(models.Model):
     method = models.CharField(max_length=8)
     headers = models.JSONField(default=dict)
     raw_body = models.BinaryField()
+    # SHA-256 of raw_body: an identical body is stored once, and each further
+    # copy only counts (received_count, last_received_at). Empty on events
+    # stored before copies were counted.
+    body_sha256 = models.BinaryField(max_length=32, null=True, editable=False)
+    received_count = models.PositiveIntegerField(
+        default=1, help_text="Copies of this exact body received."
+    )
+    last_received_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last copy arrived."
+    )
     signature = models.CharField(max_length=16, choices=Signature.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UNKNOWN)
     processing = models.CharField(
@@ -734,9 +745,18 @@ class CallbackEvent(models.Model):
                 name="callback_recipient_idx",
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["body_sha256"], name="callback_body_once"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference_id or ''}".strip()
+
+    @staticmethod
+    def body_digest(body: bytes) -> bytes:
+        """What `body_sha256` holds for a raw body: set it on an event to have
+        an identical body stored once (the INSERT then conflicts)."""
+        return hashlib.sha256(body).digest()
 
 
 class EngineState(models.Model):

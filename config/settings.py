@@ -287,6 +287,11 @@ TELESIGN_SEND_CALLBACK_URL = env.bool("TELESIGN_SEND_CALLBACK_URL", default=Fals
 TELESIGN_SANDBOX_URL = env.str(
     "TELESIGN_SANDBOX_URL", default="http://127.0.0.1:8025"
 ).rstrip("/")
+# Sandbox mode (no credentials) is refused with DEBUG off: anyone can sign
+# callbacks with the sandbox's public key. A staging demo may allow it.
+TELESIGN_SANDBOX_WITHOUT_DEBUG = env.bool(
+    "TELESIGN_SANDBOX_WITHOUT_DEBUG", default=False
+)
 
 # Sending engine.
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)

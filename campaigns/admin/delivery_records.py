@@ -256,12 +256,15 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reference_id",
         "external_id",
         "recipient_link",
+        "received_count",
     ]
     list_filter = ["kind", "processing", "signature", "status_code"]
     search_fields = ["reference_id", "external_id"]
     show_full_result_count = False
     fields = [
         "received_at",
+        "received_count",
+        "last_received_at",
         "method",
         "kind",
         "processing",
@@ -289,7 +292,8 @@ class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         raw = bytes(obj.raw_body)
         try:
             text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-        except (ValueError, UnicodeDecodeError):
+            text.encode()  # a lone surrogate, decoded from "\ud800", is not UTF-8
+        except (ValueError, UnicodeError, RecursionError):
             text = raw.decode("utf-8", "replace")
         return format_html('<pre class="callback-body">{}</pre>', text)
 

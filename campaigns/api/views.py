@@ -77,7 +77,12 @@ def _declared_length(request) -> int:
 
 # A stored callback is answered 2xx, so Telesign does not send it again: 202
 # when no recipient has its reference yet, 200 otherwise (even when applying
-# failed: it is kept for reprocessing, and a resend would not help).
+# failed: it is kept for reprocessing, and a resend would not help). A further
+# copy of a stored body is answered as its first copy's outcome says.
+# A body that cannot be read is stored too (marked failed) but answered 400:
+# Telesign retries a non-2xx answer only a few times (3 or 4 attempts within
+# about 30 s), each copy is only counted on the stored event, and the 4xx
+# tells the sender that this payload was not understood.
 STORED_ANSWERS = {
     CallbackOutcome.APPLIED: (200, {"stored": True, "applied": True}),
     CallbackOutcome.STORED: (200, {"stored": True, "applied": False}),
@@ -106,4 +111,7 @@ def callback_answer(received: CallbackReceived) -> Response:
             return Response(
                 {"error": "Missing or invalid Telesign signature."}, status=401
             )
+        case CallbackOutcome.SANDBOX_REFUSED:
+            body = {"error": "Callbacks signed with the sandbox's key are refused."}
+            return Response(body, status=401)
     raise AssertionError(f"no answer for {outcome!r}")

@@ -1,7 +1,9 @@
 """Storing a received callback in one round trip: the prepared INSERT.
 
 The column list is the model's own (every concrete field but the id), so a new
-field on CallbackEvent is stored without touching this statement.
+field on CallbackEvent is stored without touching this statement. A body
+already stored (same `body_sha256`) is not stored again: the same statement
+counts the copy on the stored event instead (received_count, last_received_at).
 """
 
 import logging
@@ -26,8 +28,9 @@ def event_columns() -> list:
 
 
 def callback_event_insert(event: CallbackEvent) -> bool:
-    """INSERT an unsaved event in one round trip; True if its recipient is
-    known (by reference, else by external id). The event is not given its id.
+    """INSERT an unsaved event in one round trip, or count one more copy of the
+    event stored with the same body; True if its recipient is known (by
+    reference, else by external id). The event is not given its id.
 
     Django checks a reused PostgreSQL connection with a round trip of its own
     before a request's first query (CONN_HEALTH_CHECKS). Here the INSERT is the
@@ -53,11 +56,39 @@ def callback_event_insert(event: CallbackEvent) -> bool:
 
 
 def _insert_sql(placeholders: list[str]) -> str:
+    table = CallbackEvent._meta.db_table
     names = ", ".join(f.column for f in event_columns())
-    return (
-        f"INSERT INTO {CallbackEvent._meta.db_table} ({names}) "  # noqa: S608 - names from model metadata
-        f"VALUES ({', '.join(placeholders)})"
+    column = CallbackEvent._meta.get_field
+    digest, count, last = (
+        column(name).column
+        for name in ("body_sha256", "received_count", "last_received_at")
     )
+    return (
+        f"INSERT INTO {table} ({names}) "  # noqa: S608 - names from model metadata
+        f"VALUES ({', '.join(placeholders)}) "
+        f"ON CONFLICT ({digest}) DO UPDATE SET {count} = {table}.{count} + 1, "
+        f"{last} = excluded.{column('received_at').column}"
+    )
+
+
+def callback_event_store_once(event: CallbackEvent) -> CallbackEvent:
+    """INSERT an unsaved event, or count one more copy of the event stored with
+    the same body, in one statement. The event is given the stored row's id,
+    copies received and processing state: a copy (received_count > 1) keeps the
+    first one's state."""
+    values = [
+        f.get_db_prep_save(f.pre_save(event, add=True), connection)
+        for f in event_columns()
+    ]
+    names = ("id", "received_count", "processing")
+    returning = ", ".join(CallbackEvent._meta.get_field(n).column for n in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_sql(["%s"] * len(values)) + f" RETURNING {returning}", values
+        )
+        event.pk, event.received_count, event.processing = cursor.fetchone()
+    event._state.adding = False
+    return event
 
 
 def _insert_embedded(values: list, event: CallbackEvent) -> bool:

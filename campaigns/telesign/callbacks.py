@@ -21,6 +21,18 @@ _TELESIGN_TIME = re.compile(
     re.IGNORECASE,
 )
 
+# Characters no database column can hold: NUL (PostgreSQL text) and unpaired
+# surrogates (not UTF-8), which JSON can carry as "\u0000" and "\ud800".
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_ID = "must not contain NUL or unpaired surrogate characters"
+# Status codes are stored in 32-bit integer columns; Telesign's have 4 digits.
+CODE_MIN, CODE_MAX = -(2**31), 2**31 - 1
+
+
+def storable(text: str) -> str:
+    """Text with what no column can hold replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
 
 def parse_provider_time(value) -> datetime | None:
     """Parse any timestamp format Telesign uses as an aware UTC datetime.
@@ -91,7 +103,8 @@ class InboundReply:
 
 def _clean_id(value) -> str | None:
     # Telesign writes a missing external_id as null, and its example as "null".
-    if not isinstance(value, str):
+    # An id no column can hold matches nothing: missing too.
+    if not isinstance(value, str) or _UNSTORABLE.search(value):
         return None
     value = value.strip()
     return value if value and value.lower() != "null" else None
@@ -108,7 +121,7 @@ def delivery_report_from(data: dict) -> DeliveryReport:
                 channel=name,
                 position=position,
                 code=info.get("code"),
-                description=str(info.get("description") or "")[:500],
+                description=storable(str(info.get("description") or "")[:500]),
                 reference_id=_clean_id(info.get("reference_id")),
                 updated_on=parse_provider_time(info.get("updated_on")),
             )
@@ -117,8 +130,8 @@ def delivery_report_from(data: dict) -> DeliveryReport:
         reference_id=_clean_id(data.get("reference_id")),
         external_id=_clean_id(data.get("external_id")),
         code=status["code"],
-        description=str(status.get("description") or "")[:500],
-        last_channel=str(status.get("last_channel") or "")[:8],
+        description=storable(str(status.get("description") or "")[:500]),
+        last_channel=storable(str(status.get("last_channel") or "")[:8]),
         updated_on=parse_provider_time(status.get("updated_on")),
         channels=channels,
     )
@@ -138,8 +151,8 @@ def inbound_reply_from(data: dict) -> InboundReply:
     text = content.get("text") or user_response.get("mo_message") or ""
     return InboundReply(
         reference_id=_clean_id(data.get("reference_id")),
-        phone=str(phone),
-        text=str(text)[:2000],
+        phone=storable(str(phone)),
+        text=storable(str(text)[:2000]),
         original_reference_id=_clean_id(content.get("original_reference_id")),
         received_on=parse_provider_time(
             status.get("updated_on") or data.get("submit_timestamp")
@@ -165,6 +178,8 @@ class CallbackShapeError(ValueError):
     """The JSON is not a callback we understand; `errors` names each field."""
 
     def __init__(self, errors: dict[str, str]):
+        # Field names can come from the payload (channel names): kept storable.
+        errors = {storable(k): storable(v) for k, v in errors.items()}
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
 
@@ -173,10 +188,44 @@ def _optional_str(data: dict, key: str, errors: dict, *, limit: int = 200) -> No
     value = data.get(key)
     if value is not None and (not isinstance(value, str) or len(value) > limit):
         errors[key] = f"must be a string of at most {limit} characters or null"
+    elif value is not None and _UNSTORABLE.search(value):
+        errors[key] = UNSTORABLE_ID
 
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _code_error(value) -> str | None:
+    """What is wrong with a status code, if anything."""
+    if not _is_int(value):
+        return "must be an integer"
+    if not CODE_MIN <= value <= CODE_MAX:
+        return f"must be an integer from {CODE_MIN} to {CODE_MAX}"
+    return None
+
+
+def _channel_entry_errors(where: str, entry) -> dict[str, str]:
+    """The problems of one `channel_status` entry, e.g. {"sms": {...}}."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return {where: "must be an object with one channel name"}
+    ((name, info),) = entry.items()
+    if _UNSTORABLE.search(name):
+        return {where: f"the channel name {UNSTORABLE_ID}"}
+    name = name[:40]  # named in the errors
+    if not isinstance(info, dict):
+        return {where: f"{name} must be an object"}
+    errors = {}
+    problem = _code_error(info["code"]) if "code" in info else None
+    if problem:
+        errors[f"{where}.{name}.code"] = problem
+    for key in ("description", "reference_id", "updated_on"):
+        value = info.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 500):
+            errors[f"{where}.{name}.{key}"] = "must be a short string"
+        elif key == "reference_id" and value and _UNSTORABLE.search(value):
+            errors[f"{where}.{name}.{key}"] = UNSTORABLE_ID
+    return errors
 
 
 def delivery_payload_errors(data) -> dict[str, str]:
@@ -192,8 +241,9 @@ def delivery_payload_errors(data) -> dict[str, str]:
     if not isinstance(status, dict):
         errors["status"] = "is required and must be an object"
     else:
-        if not _is_int(status.get("code")):
-            errors["status.code"] = "is required and must be an integer"
+        problem = _code_error(status.get("code"))
+        if problem:
+            errors["status.code"] = f"is required and {problem}"
         for key in ("description", "last_channel", "updated_on"):
             value = status.get(key)
             if value is not None and not isinstance(value, str):
@@ -204,22 +254,7 @@ def delivery_payload_errors(data) -> dict[str, str]:
             errors["channel_status"] = "must be a list of at most 10 entries"
         else:
             for index, entry in enumerate(channel_status):
-                where = f"channel_status[{index}]"
-                if not isinstance(entry, dict) or len(entry) != 1:
-                    errors[where] = "must be an object with one channel name"
-                    continue
-                ((name, info),) = entry.items()
-                if not isinstance(info, dict):
-                    errors[where] = f"{name} must be an object"
-                    continue
-                if "code" in info and not _is_int(info["code"]):
-                    errors[f"{where}.{name}.code"] = "must be an integer"
-                for key in ("description", "reference_id", "updated_on"):
-                    value = info.get(key)
-                    if value is not None and (
-                        not isinstance(value, str) or len(value) > 500
-                    ):
-                        errors[f"{where}.{name}.{key}"] = "must be a short string"
+                errors |= _channel_entry_errors(f"channel_status[{index}]", entry)
     return errors
 
 
@@ -270,10 +305,13 @@ def parse_callback_body(body: bytes) -> DeliveryReport | InboundReply:
     received body becomes a report or a reply.
 
     Raises CallbackNotJSONError if the bytes are not JSON, CallbackShapeError
-    (naming the fields) if the JSON is not a callback we understand.
+    (naming the fields) if the JSON is not a callback we understand, such as
+    JSON nested too deeply to decode (a callback is four levels deep).
     """
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CallbackNotJSONError(str(exc)) from exc
+    except RecursionError as exc:
+        raise CallbackShapeError({"body": "is nested too deeply to read"}) from exc
     return parse_callback(data)

@@ -17,6 +17,16 @@ def telesign_uses_sandbox() -> bool:
     return not (settings.TELESIGN_CUSTOMER_ID and settings.TELESIGN_API_KEY)
 
 
+def sandbox_refused() -> bool:
+    """Whether the app runs in sandbox mode where it must not: with DEBUG off,
+    unless TELESIGN_SANDBOX_WITHOUT_DEBUG allows it (a staging demo). The
+    sandbox's key is public, so its signature proves nothing outside a
+    developer's machine."""
+    return telesign_uses_sandbox() and not (
+        settings.DEBUG or settings.TELESIGN_SANDBOX_WITHOUT_DEBUG
+    )
+
+
 def telesign_credentials() -> tuple[str, str, str]:
     """(base_url, customer_id, api_key) in use."""
     if telesign_uses_sandbox():
@@ -44,8 +54,9 @@ def client_from_settings(**overrides) -> TelesignClient:
 
 
 def callback_credentials() -> tuple[str, list[str]]:
-    """(customer_id, accepted API keys) that callbacks must be signed with."""
+    """(customer_id, accepted API keys) that callbacks must be signed with;
+    no key at all where sandbox mode is refused."""
     if telesign_uses_sandbox():
-        return SANDBOX_CUSTOMER_ID, [SANDBOX_API_KEY]
+        return SANDBOX_CUSTOMER_ID, [] if sandbox_refused() else [SANDBOX_API_KEY]
     keys = settings.TELESIGN_CALLBACK_API_KEYS or [settings.TELESIGN_API_KEY]
     return settings.TELESIGN_CUSTOMER_ID, [k for k in keys if k]

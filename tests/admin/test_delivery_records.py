@@ -8,6 +8,7 @@ from campaigns.admin.report_tiles import recipients_url
 from campaigns.models import CallbackEvent, Campaign, Recipient
 from campaigns.telesign.codes import STATUS_CODES
 
+from ..callback_helpers import post_callback
 from ..factories import make_audience, make_campaign, make_contact
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,40 @@ def test_the_status_code_filter_lists_described_codes_and_takes_any_code(
     wrong = recipients_page(marketer_client, campaign, status_code__exact="abc")
     assert wrong.status_code == 302 and "e=1" in wrong["Location"]
     assert Recipient.objects.filter(campaign=campaign).count() == 4
+
+
+def test_callback_event_pages_show_how_often_the_same_body_came(admin_client, client):
+    body = b'{"reference_id": "F", "status": {"code": 3000}}'
+    for _ in range(3):
+        post_callback(client, body)
+    event = CallbackEvent.objects.get()
+    listing = admin_client.get(reverse("admin:campaigns_callbackevent_changelist"))
+    assert "column-received_count" in listing.content.decode()
+    page = admin_client.get(
+        reverse("admin:campaigns_callbackevent_change", args=[event.pk])
+    ).content.decode()
+    assert "Received count" in page
+    assert '<div class="readonly">3</div>' in page
+    assert "Last received at" in page
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 32_000 + b"]" * 32_000,
+        b'{"reference_id": "\\ud800", "status": {"code": 3000}}',
+    ],
+    ids=["32k nested arrays", "lone surrogate in reference_id"],
+)
+def test_a_callback_that_could_not_be_read_is_shown_with_its_reason(
+    admin_client, client, body
+):
+    assert post_callback(client, body).status_code == 400
+    event = CallbackEvent.objects.get()
+    page = admin_client.get(
+        reverse("admin:campaigns_callbackevent_change", args=[event.pk])
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Unexpected shape: " in text
+    assert "Failed" in text

@@ -1,6 +1,9 @@
 """The callback endpoint's HTTP answers: the view maps what became of a request
 to a status and a body, exactly as published in the OpenAPI schema."""
 
+import json
+from hashlib import sha256
+
 import pytest
 from django.core.checks import run_checks
 
@@ -56,6 +59,11 @@ pytestmark = pytest.mark.django_db
             CallbackReceived(CallbackOutcome.BAD_SHAPE, fields={"status": "missing"}),
             400,
             {"error": "Unexpected callback shape.", "fields": {"status": "missing"}},
+        ),
+        (
+            CallbackReceived(CallbackOutcome.SANDBOX_REFUSED),
+            401,
+            {"error": "Callbacks signed with the sandbox's key are refused."},
         ),
         (
             CallbackReceived(CallbackOutcome.TOO_LARGE),
@@ -245,3 +253,150 @@ def test_deferred_bad_input_is_answered_at_once_and_kept_as_failed(client, setti
         CallbackEvent.Processing.FAILED
     }
     assert callbacks_apply_pending() == 0
+
+
+# --- whatever a signed body holds, it is stored and answered --------------------
+
+HOSTILE = {
+    "nested 32k levels": b"[" * 32_000 + b"]" * 32_000,
+    "10k nested objects": b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+    "code 2^31": json.dumps(delivery("A" * 32, code=2**31)).encode(),
+    "code 2^70": json.dumps(delivery("A" * 32, code=2**70)).encode(),
+    "NUL in the reference": json.dumps(delivery("A\x00B", code=3000)).encode(),
+    "lone surrogate in the reference": b'{"reference_id": "\\ud800",'
+    b' "status": {"code": 3000}}',
+    "lone surrogate as a channel name": b'{"reference_id": "R", "status":'
+    b' {"code": 3000}, "channel_status": [{"\\ud800": {"code": "x"}}]}',
+}
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_a_signed_body_that_cannot_be_read_is_kept_failed_and_answered_400(
+    client, settings, apply, case
+):
+    settings.CALLBACK_APPLY = apply
+    body = HOSTILE[case]
+    response = post_callback(client, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "Unexpected callback shape."
+    event = CallbackEvent.objects.get()
+    assert bytes(event.raw_body) == body
+    assert event.processing == CallbackEvent.Processing.FAILED
+    assert event.error.startswith("Unexpected shape: ")
+    # The next callback is applied as usual.
+    recipient = make_recipient(reference_id="B" * 32)
+    assert post_callback(client, delivery("B" * 32, code=3000)).status_code == 200
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+def test_text_no_column_can_hold_is_applied_with_replacement_characters(
+    client, settings, apply
+):
+    settings.CALLBACK_APPLY = apply
+    recipient = make_recipient(reference_id="A" * 32)
+    payload = delivery("A" * 32, code=3000)
+    payload["status"]["description"] = "Delivered\x00\ud800"
+    assert post_callback(client, payload).status_code == 200
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+    assert recipient.status_description == "Delivered\ufffd\ufffd"
+
+
+# --- a body received again is stored once ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("apply", "answer"),
+    [
+        ("inline", {"stored": True, "applied": True}),
+        ("deferred", {"stored": True, "applied": False}),
+    ],
+)
+def test_a_callback_replayed_1000_times_is_stored_once_and_answered_alike(
+    client, settings, apply, answer
+):
+    settings.CALLBACK_APPLY = apply
+    recipient = make_recipient(reference_id="A" * 32)
+    body = json.dumps(delivery("A" * 32, code=3000)).encode()
+    answers = {
+        (r.status_code, json.dumps(r.json()))
+        for r in (post_callback(client, body) for _ in range(1000))
+    }
+    assert answers == {(200, json.dumps(answer))}
+    event = CallbackEvent.objects.get()
+    assert event.received_count == 1000
+    assert event.received_at < event.last_received_at
+    assert event.body_sha256 == sha256(body).digest()
+    callbacks_apply_pending()
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.VIBER_DELIVERED
+
+
+@pytest.mark.parametrize("apply", ["inline", "deferred"])
+def test_a_copy_is_answered_as_its_first_copy_was(client, settings, apply):
+    settings.CALLBACK_APPLY = apply
+    orphan, not_json = delivery("F" * 32, code=3000), b"{not json"
+    first = [post_callback(client, orphan), post_callback(client, not_json)]
+    again = [post_callback(client, orphan), post_callback(client, not_json)]
+    assert [(r.status_code, r.json()) for r in again] == [
+        (r.status_code, r.json()) for r in first
+    ]
+    assert [r.status_code for r in again] == [202, 400]
+    assert sorted(CallbackEvent.objects.values_list("received_count", flat=True)) == [
+        2,
+        2,
+    ]
+
+
+def test_a_different_report_for_the_same_reference_is_stored_on_its_own(client):
+    make_recipient(reference_id="A" * 32)
+    post_callback(client, delivery("A" * 32, code=3001))
+    post_callback(client, delivery("A" * 32, code=3000))
+    assert CallbackEvent.objects.count() == 2
+
+
+# --- sandbox mode (no credentials) needs DEBUG --------------------------------------
+
+
+def test_sandbox_signed_callbacks_are_refused_when_debug_is_off(client, settings):
+    settings.DEBUG = False
+    settings.TELESIGN_SANDBOX_WITHOUT_DEBUG = False
+    recipient = make_recipient(reference_id=SEED_REFERENCE)
+    response = post_callback(client, SEED.read_bytes())
+    assert response.status_code == 401
+    assert "sandbox" in response.json()["error"]
+    assert CallbackEvent.objects.count() == 0
+    recipient.refresh_from_db()
+    assert recipient.outcome == Recipient.Outcome.PENDING
+    assert CallbackRejection.objects.get().reason == "sandbox_refused"
+
+
+@pytest.mark.parametrize("allowed_by", ["DEBUG", "TELESIGN_SANDBOX_WITHOUT_DEBUG"])
+def test_sandbox_signed_callbacks_are_accepted_in_development_or_when_allowed(
+    client, settings, allowed_by
+):
+    settings.DEBUG = False
+    settings.TELESIGN_SANDBOX_WITHOUT_DEBUG = False
+    setattr(settings, allowed_by, True)
+    make_recipient(reference_id=SEED_REFERENCE)
+    assert post_callback(client, SEED.read_bytes()).status_code == 200
+
+
+def test_with_credentials_the_sandbox_key_signs_nothing_whatever_debug_says(
+    client, settings
+):
+    settings.DEBUG = True
+    settings.TELESIGN_CUSTOMER_ID = "CUST"
+    settings.TELESIGN_API_KEY = "bmV3LWtleQ=="
+    settings.TELESIGN_CALLBACK_API_KEYS = ["bmV3LWtleQ=="]
+    make_recipient(reference_id=SEED_REFERENCE)
+    assert post_callback(client, SEED.read_bytes()).status_code == 401
+    signed = post_callback(
+        client, SEED.read_bytes(), key="bmV3LWtleQ==", customer="CUST"
+    )
+    assert signed.status_code == 200

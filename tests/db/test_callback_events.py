@@ -2,6 +2,7 @@
 the event's recipient is known."""
 
 from datetime import timedelta
+from hashlib import sha256
 
 import pytest
 from django.db import connection
@@ -9,7 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.db import callback_events
-from campaigns.db.callback_events import callback_event_insert, event_columns
+from campaigns.db.callback_events import (
+    callback_event_insert,
+    callback_event_store_once,
+    event_columns,
+)
 from campaigns.models import CallbackEvent
 
 from ..callback_helpers import make_recipient
@@ -107,3 +112,29 @@ def test_the_statement_is_prepared_once_per_connection():
     statements = [q["sql"].split(" ", 1)[0] for q in queries]
     assert statements == ["PREPARE", "EXECUTE", "EXECUTE"]
     assert CallbackEvent.objects.count() == 2
+
+
+def test_a_copy_of_a_stored_body_is_counted_not_stored_again():
+    make_recipient(reference_id="K" * 32)
+    body = b'{"reference_id": "K"}'
+    for _ in range(3):
+        copy = received(reference_id="K" * 32, body_sha256=sha256(body).digest())
+        assert callback_event_insert(copy) is True  # known, on every copy
+    event = CallbackEvent.objects.get()
+    assert event.received_count == 3
+    assert event.received_at <= event.last_received_at
+
+
+def test_storing_once_gives_the_stored_events_id_count_and_state():
+    digest = sha256(REQUEST["raw_body"]).digest()
+    first = callback_event_store_once(received(body_sha256=digest))
+    assert (first.received_count, first.processing) == (1, "received")
+    CallbackEvent.objects.filter(pk=first.pk).update(processing="applied")
+    again = callback_event_store_once(received(body_sha256=digest))
+    assert (again.pk, again.received_count, again.processing) == (
+        first.pk,
+        2,
+        "applied",
+    )
+    stored = CallbackEvent.objects.get()
+    assert stored.last_received_at is not None

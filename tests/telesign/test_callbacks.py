@@ -69,3 +69,95 @@ def test_json_of_the_wrong_shape_names_each_field():
     with pytest.raises(CallbackShapeError) as raised:
         parse_callback_body(b"[1, 2]")
     assert raised.value.errors == {"body": "must be a JSON object"}
+
+
+# --- what no column can hold ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"[" * 32_000 + b"]" * 32_000, "body"),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "body"),
+        (json.dumps({"reference_id": "R", "status": {"code": 2**31}}), "status.code"),
+        (
+            json.dumps({"reference_id": "R", "status": {"code": -(2**31) - 1}}),
+            "status.code",
+        ),
+        (json.dumps({"reference_id": "R", "status": {"code": 10**400}}), "status.code"),
+        (
+            json.dumps({"reference_id": "A\x00B", "status": {"code": 3000}}),
+            "reference_id",
+        ),
+        (b'{"reference_id": "\\ud800", "status": {"code": 3000}}', "reference_id"),
+        (b'{"external_id": "x\\udfff", "status": {"code": 3000}}', "external_id"),
+        (
+            b'{"reference_id": "R", "status": {"code": 3000},'
+            b' "channel_status": [{"sms": {"code": 2147483648}}]}',
+            "channel_status[0].sms.code",
+        ),
+        (
+            b'{"reference_id": "R", "status": {"code": 3000},'
+            b' "channel_status": [{"sms": {"reference_id": "\\u0000"}}]}',
+            "channel_status[0].sms.reference_id",
+        ),
+        (
+            b'{"reference_id": "R", "status": {"code": 3000},'
+            b' "channel_status": [{"\\ud800": {"code": 3000}}]}',
+            "channel_status[0]",
+        ),
+    ],
+    ids=[
+        "32k nested arrays",
+        "10k nested objects",
+        "code 2^31",
+        "code below -2^31",
+        "code 10^400",
+        "NUL in reference_id",
+        "lone surrogate in reference_id",
+        "lone surrogate in external_id",
+        "channel code 2^31",
+        "NUL in a channel's reference_id",
+        "lone surrogate as channel name",
+    ],
+)
+def test_what_no_column_can_hold_is_a_shape_error_naming_the_field(body, field):
+    body = body if isinstance(body, bytes) else body.encode()
+    with pytest.raises(CallbackShapeError) as raised:
+        parse_callback_body(body)
+    assert field in raised.value.errors
+    # The reasons can be stored and shown: no NUL, no lone surrogate.
+    str(raised.value).encode()
+    assert "\x00" not in str(raised.value)
+
+
+def test_the_largest_status_codes_a_column_holds_are_accepted():
+    for code in (2**31 - 1, -(2**31)):
+        body = json.dumps({"reference_id": "R", "status": {"code": code}}).encode()
+        assert parse_callback_body(body).code == code
+
+
+def test_a_field_named_by_the_payload_is_quoted_storably_in_the_error():
+    body = (
+        b'{"reference_id": "R", "status": {"code": 3000},'
+        b' "channel_status": [{"v\\u0000": {"code": "x"}}, {"s\\ud800": 5}]}'
+    )
+    with pytest.raises(CallbackShapeError) as raised:
+        parse_callback_body(body)
+    str(raised.value).encode()
+    assert "\x00" not in str(raised.value)
+
+
+def test_free_text_keeps_what_a_column_can_hold():
+    report = parse_callback_body(
+        b'{"reference_id": "R", "status": {"code": 3000,'
+        b' "description": "ok\\u0000\\ud800"},'
+        b' "channel_status": [{"sms": {"code": 3000, "description": "\\udfff"}}]}'
+    )
+    assert report.description == "ok\ufffd\ufffd"
+    assert report.channels[0].description == "\ufffd"
+    reply = parse_callback_body(
+        b'{"phone_number": "447911123456", "content": {"text": "STOP\\u0000",'
+        b' "original_reference_id": "\\ud800"}}'
+    )
+    assert (reply.text, reply.original_reference_id) == ("STOP\ufffd", None)

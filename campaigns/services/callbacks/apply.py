@@ -16,6 +16,7 @@ from ...telesign.callbacks import (
     DeliveryReport,
     InboundReply,
     parse_callback_body,
+    storable,
 )
 from . import merge
 from .replies import inbound_reply_apply
@@ -31,7 +32,7 @@ EVENT_FIELDS = ["kind", "reference_id", "external_id", "status_code"]
 def event_failed(event: CallbackEvent, error: str) -> None:
     """Keep the event, marked failed with the reason, for reprocessing."""
     event.processing = EVENT.FAILED
-    event.error = error[:2000]
+    event.error = storable(error[:2000])  # exception texts may quote the payload
     event.save(update_fields=["processing", "error"])
 
 

@@ -5,30 +5,37 @@ happened.
 and `callback_store`) returns what became of the request as a
 `CallbackReceived` value; the API view decides the HTTP answer to each
 outcome. The size and the signature are checked on the raw bytes before
-anything is parsed; a refused request is counted, never stored.
+anything is parsed; a refused request is counted, never stored. A signed one
+is always stored, whatever its content: what cannot be read is kept, marked
+failed with the reason. An identical body is stored once; each further copy
+is counted on it and answered as the first was.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ...db.callback_events import callback_event_insert
+from ...db.callback_events import callback_event_insert, callback_event_store_once
 from ...models import CallbackEvent, CallbackRejection
 from ...telesign.callbacks import (
     CallbackNotJSONError,
     CallbackShapeError,
     InboundReply,
     parse_callback_body,
+    storable,
 )
-from ...telesign.config import callback_credentials
+from ...telesign.config import callback_credentials, sandbox_refused
 from ...telesign.signing import callback_signature_valid
 from .apply import event_describe, event_failed, parsed_callback_apply
 from .batch import orphans_recheck
+
+logger = logging.getLogger(__name__)
 
 EVENT = CallbackEvent.Processing
 STORED_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For")
@@ -48,6 +55,18 @@ class CallbackOutcome(StrEnum):
     TOO_LARGE = "too_large"
     MISSING_SIGNATURE = "missing_signature"
     BAD_SIGNATURE = "bad_signature"
+    # Signed with the sandbox's public key where sandbox mode is refused.
+    SANDBOX_REFUSED = "sandbox_refused"
+
+
+# What a further copy of a stored body is answered: what its first copy became.
+COPY_OUTCOMES = {
+    EVENT.RECEIVED: CallbackOutcome.STORED,
+    EVENT.APPLIED: CallbackOutcome.APPLIED,
+    EVENT.IGNORED: CallbackOutcome.APPLIED,
+    EVENT.ORPHAN: CallbackOutcome.ORPHAN,
+    EVENT.FAILED: CallbackOutcome.APPLY_FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -81,13 +100,16 @@ def callback_request_receive(
     limit = settings.CALLBACK_MAX_BODY_BYTES
     if declared_length > limit:
         return _refused(CallbackOutcome.TOO_LARGE, remote_addr)
+    signed = any(headers.get(name) for name in SIGNATURE_HEADERS)
+    if signed and sandbox_refused():
+        return _refused(CallbackOutcome.SANDBOX_REFUSED, remote_addr)
     body = read_body()
     if len(body) > limit:
         return _refused(CallbackOutcome.TOO_LARGE, remote_addr)
     signature = callback_authenticate(headers=headers, body=body)
     if signature is None:
         refused = CallbackOutcome.MISSING_SIGNATURE
-        if any(headers.get(name) for name in SIGNATURE_HEADERS):
+        if signed:
             refused = CallbackOutcome.BAD_SIGNATURE  # signed, but not validly
         return _refused(refused, remote_addr)
     return callback_receive(
@@ -137,35 +159,52 @@ def callback_rejection_count(*, reason: str, remote_addr: str = "") -> None:
 
 def _relevant_headers(headers) -> dict[str, str]:
     """The headers worth keeping with a stored callback."""
-    kept = {name: headers.get(name) for name in STORED_HEADERS if headers.get(name)}
+    kept = {
+        name: storable(headers.get(name))
+        for name in STORED_HEADERS
+        if headers.get(name)
+    }
     for name in SIGNATURE_HEADERS:
         value = headers.get(name) or ""
         if value:
             # Keep who signed, not the signature itself.
-            kept[name] = value.split(":", 1)[0][:80]
+            kept[name] = storable(value.split(":", 1)[0][:80])
     return kept
+
+
+def _received(*, method: str, headers, body: bytes, signature: str) -> CallbackEvent:
+    """The unsaved event of an authenticated request, as it came."""
+    return CallbackEvent(
+        method=method[:8],
+        headers=_relevant_headers(headers),
+        raw_body=body,
+        body_sha256=CallbackEvent.body_digest(body),
+        signature=signature,
+    )
 
 
 def callback_event_store(
     *, method: str, headers, body: bytes, signature: str
 ) -> CallbackEvent:
-    """Store an authenticated request as it came, before anything else."""
-    return CallbackEvent.objects.create(
-        method=method[:8],
-        headers=_relevant_headers(headers),
-        raw_body=body,
-        signature=signature,
+    """Store an authenticated request as it came, before anything else; if its
+    body is stored already, count one more copy of it instead (the event
+    returned is then the stored one, with received_count > 1)."""
+    return callback_event_store_once(
+        _received(method=method, headers=headers, body=body, signature=signature)
     )
 
 
 def _unreadable(
     event: CallbackEvent, exc: CallbackNotJSONError | CallbackShapeError
 ) -> CallbackReceived:
-    """Mark a stored event whose body does not parse failed, with the reason."""
+    """Mark a stored event whose body does not parse failed, with the reason
+    (its first copy only: a further one was marked so already)."""
     if isinstance(exc, CallbackNotJSONError):
-        event_failed(event, f"The body is not JSON: {exc}")
+        if event.received_count == 1:
+            event_failed(event, f"The body is not JSON: {exc}")
         return CallbackReceived(CallbackOutcome.NOT_JSON, event, error=str(exc))
-    event_failed(event, f"Unexpected shape: {exc}")
+    if event.received_count == 1:
+        event_failed(event, f"Unexpected shape: {exc}")
     return CallbackReceived(CallbackOutcome.BAD_SHAPE, event, fields=exc.errors)
 
 
@@ -190,6 +229,9 @@ def callback_receive(
             parsed = parse_callback_body(body)
         except (CallbackNotJSONError, CallbackShapeError) as exc:
             return _unreadable(event, exc)
+        if event.received_count > 1:
+            # Applied (or not) when its first copy came: changes nothing now.
+            return CallbackReceived(COPY_OUTCOMES[event.processing], event)
         processing = parsed_callback_apply(event=event, parsed=parsed)
     if processing == EVENT.ORPHAN:
         if orphans_recheck(events=[event]):
@@ -206,27 +248,28 @@ def callback_store(
     """Store an authenticated callback for the batch applier, in one statement.
 
     Bad input is kept, marked failed, exactly as when applying at once; a good
-    one costs one prepared INSERT, which also tells whether a recipient has its
-    reference or external id (if none does, the event is an orphan for now).
+    one costs one prepared INSERT (a further copy of a stored body only counts
+    on it), which also tells whether a recipient has its reference or external
+    id (if none does, the event is an orphan for now).
     """
+    request = {"method": method, "headers": headers, "body": body}
     try:
         parsed = parse_callback_body(body)
     except (CallbackNotJSONError, CallbackShapeError) as exc:
-        event = callback_event_store(
-            method=method, headers=headers, body=body, signature=signature
-        )
-        return _unreadable(event, exc)
+        return _unreadable(callback_event_store(**request, signature=signature), exc)
     # Described as the inline path describes it; only the writing differs.
-    event = CallbackEvent(
-        method=method[:8],
-        headers=_relevant_headers(headers),
-        raw_body=body,
-        signature=signature,
-        kind=CallbackEvent.Kind.INBOUND,
-    )
+    event = _received(**request, signature=signature)
+    event.kind = CallbackEvent.Kind.INBOUND
     if not isinstance(parsed, InboundReply):
         event_describe(event, parsed)
-    known = callback_event_insert(event)
+    try:
+        known = callback_event_insert(event)
+    except (DataError, ValueError, OverflowError) as exc:
+        # A value the parser let through that a column refuses: keep the body.
+        logger.exception("a callback could not be stored as read")
+        event = callback_event_store(**request, signature=signature)
+        event_failed(event, f"Could not be stored as read: {exc!r}")
+        return CallbackReceived(CallbackOutcome.APPLY_FAILED, event)
     if event.kind == CallbackEvent.Kind.INBOUND or known:
         return CallbackReceived(CallbackOutcome.STORED)
     return CallbackReceived(CallbackOutcome.ORPHAN)

@@ -19,6 +19,7 @@ from campaigns.services.callbacks import (
     batch,
     callback_events_apply_batch,
     callback_receive,
+    callback_store,
     callbacks_apply_pending,
     merge,
 )
@@ -125,7 +126,14 @@ def test_a_batch_of_duplicates_rewrites_no_recipient_and_no_attempt():
     callbacks_apply_pending()
     state = final_state(recipient)
     for payload in fallback_sequence(recipient.reference_id):
-        store(payload)  # Telesign sending everything again
+        store(payload)  # Telesign sending everything again: only counted
+        # The same reports in other bytes are stored, and applied as duplicates.
+        callback_store(
+            method="POST",
+            headers={},
+            body=json.dumps(payload, separators=(",", ":")).encode(),
+            signature="valid",
+        )
 
     with CaptureQueriesContext(connection) as queries:
         assert callback_events_apply_batch() == 2

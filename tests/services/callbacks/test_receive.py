@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import CallbackEvent, CallbackRejection
 from campaigns.services.callbacks import (
@@ -222,3 +223,66 @@ def test_a_callback_is_stored_on_a_new_connection_when_the_old_one_was_lost(
     assert callbacks_apply_pending() == 2
     recipient.refresh_from_db()
     assert recipient.status_code == 3000
+
+
+# --- whatever is signed is stored -----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_a_value_a_column_refuses_still_leaves_the_body_stored(
+    settings, monkeypatch
+):
+    """The parser should catch every value no column can hold; if one slips
+    through, the raw body is kept all the same, marked failed."""
+    from campaigns.services.callbacks import receive as receive_module
+
+    def overflowing(event, report):
+        event.status_code = 2**70  # refused by both databases' integer column
+
+    settings.CALLBACK_APPLY = "deferred"
+    monkeypatch.setattr(receive_module, "event_describe", overflowing)
+    body = SEED.read_bytes()
+    received = receive(body)
+    assert received.outcome == CallbackOutcome.APPLY_FAILED
+    event = CallbackEvent.objects.get()
+    assert bytes(event.raw_body) == body
+    assert event.processing == CallbackEvent.Processing.FAILED
+    assert event.error.startswith("Could not be stored as read: ")
+
+
+# --- a copy of a stored body ------------------------------------------------------
+
+
+def test_a_copy_is_counted_on_the_stored_event_and_applies_nothing_again():
+    recipient = make_recipient(reference_id=SEED_REFERENCE)
+    first, again = receive(SEED.read_bytes()), receive(SEED.read_bytes())
+    assert (first.outcome, again.outcome) == (CallbackOutcome.APPLIED,) * 2
+    assert again.event.pk == first.event.pk
+    event = CallbackEvent.objects.get()
+    assert (event.received_count, event.recipient) == (2, recipient)
+    assert event.last_received_at >= event.received_at
+
+
+def test_a_copy_of_a_report_that_failed_to_apply_is_answered_as_it_was(monkeypatch):
+    from campaigns.services.callbacks import apply
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(apply, "delivery_report_apply", broken)
+    outcomes = [receive(SEED.read_bytes()).outcome for _ in range(2)]
+    assert outcomes == [CallbackOutcome.APPLY_FAILED] * 2
+    assert CallbackEvent.objects.get().received_count == 2
+
+
+def test_deferred_a_copy_costs_the_same_one_statement(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the prepared statement")
+    settings.CALLBACK_APPLY = "deferred"
+    make_recipient(reference_id=SEED_REFERENCE)
+    receive(SEED.read_bytes())
+    with CaptureQueriesContext(connection) as queries:
+        received = receive(SEED.read_bytes())
+    assert received.outcome == CallbackOutcome.STORED
+    assert [q["sql"].split(" ", 1)[0] for q in queries] == ["EXECUTE"]
+    assert CallbackEvent.objects.get().received_count == 2
