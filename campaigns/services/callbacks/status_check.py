@@ -235,6 +235,7 @@ def status_answer_store(*, recipient: Recipient, result: StatusCheckResult) -> b
         method="GET",
         headers={"Path": status_path(recipient.reference_id)},
         raw_body=result.body,
+        body_sha256=CallbackEvent.body_digest(result.body),
         signature=CallbackEvent.Signature.FETCHED,
         kind=CallbackEvent.Kind.STATUS_CHECK,
     )

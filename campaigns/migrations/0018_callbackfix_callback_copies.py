@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("campaigns", "0014_audit_not_started"),
+        ("campaigns", "0017_websec_login_throttle"),
     ]
 
     # Events stored before keep an empty hash: they are not compared (NULLs
