@@ -52,6 +52,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             "SMS",
             {
                 "fields": [
+                    "channels_summary",
                     "sms_fallback_enabled",
                     "sms_only",
                     "fallback_time",
@@ -104,6 +105,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             "send_progress",
             "image_preview",
             "sms_length",
+            "channels_summary",
             "audience_summary",
             "estimated_cost",
             "approval",
@@ -150,6 +152,10 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             f"{segments.characters} characters, {segments.segments} segment(s), "
             f"{segments.encoding} (before personalisation)"
         )
+
+    @admin.display(description="Channels")
+    def channels_summary(self, obj):
+        return f"{obj.channels.label} — {channels_description(obj)}"
 
     @admin.display(description="Recipients targeted")
     def audience_summary(self, obj):
@@ -307,6 +313,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             ).order_by("id")[:20],
             sms_text=sms_text,
             sms_segments=sms_segments(sms_text),
+            channels_description=channels_description(campaign),
         )
 
     def launch_view(self, request, campaign_id):
@@ -336,6 +343,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             summary=summary,
             problems=services.campaign_launch_problems(campaign=campaign),
             duration_minutes=max(1, round(seconds / 60)),
+            channels_description=channels_description(campaign),
             uses_sandbox=telesign_uses_sandbox(),
         )
 
@@ -390,6 +398,18 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             campaign=campaign,
             form=form,
         )
+
+
+def channels_description(campaign: Campaign) -> str:
+    """What a campaign's channels mean for its recipients, after their label."""
+    if not campaign.sends_viber:
+        return "every recipient gets the SMS; Viber is not tried."
+    if campaign.sends_sms:
+        return (
+            f"an SMS follows if Viber has not delivered within "
+            f"{campaign.fallback_time} s."
+        )
+    return "recipients without Viber will not be reached."
 
 
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:

@@ -20,7 +20,7 @@ def campaign_message(
     """The campaign's image (or SMS only) for `recipient`, the SMS text
     personalised for their contact when there is one."""
     sms_text = None
-    if campaign.sms_fallback_enabled or campaign.sms_only:
+    if campaign.sends_sms:
         sms_text = (
             personalise(campaign.sms_text, recipient.contact)
             if recipient.contact
