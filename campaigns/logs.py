@@ -7,7 +7,6 @@ wherever they appear: in a message, an exception's text, a traceback's
 local variables or a request body.
 """
 
-import base64
 import json
 import logging
 import re
@@ -16,30 +15,12 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-REDACTED = "[redacted]"
-# Credentials in headers, URLs and key=value text, whatever the secret's value:
-# (pattern, replacement keeping the part before the secret).
-CREDENTIAL_PATTERNS = [
-    (
-        re.compile(
-            r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:basic|bearer)\s+)[^'\"\s,}]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-    (re.compile(r"\b(TSA\s+[^:\s'\"]+:)[A-Za-z0-9+/=]+"), r"\1" + REDACTED),
-    (re.compile(r"(://[^:/@\s]+:)[^@/\s]+(@)"), r"\1" + REDACTED + r"\2"),
-    (
-        re.compile(
-            r"(?i)((?:api_key|apikey|password|secret)['\"]?\s*[:=]\s*['\"]?)"
-            r"[^'\"\s,&}]+"
-        ),
-        r"\1" + REDACTED,
-    ),
-]
+from .telesign.redaction import api_key_values, redact_credentials
 
 
 def secret_values() -> list[str]:
-    """Every configured secret, longest first (so no part is left showing)."""
+    """Every configured secret: the Telesign API keys (and the Basic tokens
+    carrying them), SECRET_KEY, the database passwords."""
     api_keys = [
         getattr(settings, "TELESIGN_API_KEY", ""),
         *getattr(settings, "TELESIGN_CALLBACK_API_KEYS", []),
@@ -47,26 +28,15 @@ def secret_values() -> list[str]:
     customer_id = getattr(settings, "TELESIGN_CUSTOMER_ID", "")
     values = [
         settings.SECRET_KEY,
-        *api_keys,
-        # What Basic authentication sends: the key is inside, base64-encoded.
-        *(
-            base64.b64encode(f"{customer_id}:{key}".encode()).decode()
-            for key in api_keys
-            if key
-        ),
+        *api_key_values(customer_id, api_keys),
         *(db.get("PASSWORD", "") for db in settings.DATABASES.values()),
     ]
-    return sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
+    return [v for v in values if v]
 
 
 def redact(text: str) -> str:
     """`text` with every secret value and credential replaced by [redacted]."""
-    for value in secret_values():
-        if value in text:
-            text = text.replace(value, REDACTED)
-    for pattern, replacement in CREDENTIAL_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+    return redact_credentials(text, secret_values())
 
 
 class RedactingFormatter(logging.Formatter):

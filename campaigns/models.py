@@ -198,6 +198,13 @@ class Campaign(models.Model):
         IMAGE = "image", "Image"
         IMAGE_SESSION = "image_session", "Image, as part of a session"
 
+    class Channels(models.TextChoices):
+        """How a campaign reaches people; every page describes it by this."""
+
+        VIBER_WITH_SMS_FALLBACK = "viber_sms", "Viber, with SMS fallback"
+        VIBER_ONLY = "viber", "Viber only"
+        SMS_ONLY = "sms", "SMS only"
+
     class MessageType(models.TextChoices):
         MKT = "MKT", "Marketing (MKT)"
         ARN = "ARN", "Alerts, reminders, notifications (ARN)"
@@ -366,9 +373,23 @@ class Campaign(models.Model):
         return self.send_window_start is not None and self.send_window_end is not None
 
     @property
+    def channels(self) -> "Campaign.Channels":
+        """SMS only wins over the fallback switch: an SMS-only campaign never
+        tries Viber, whatever `sms_fallback_enabled` says."""
+        if self.sms_only:
+            return self.Channels.SMS_ONLY
+        if self.sms_fallback_enabled:
+            return self.Channels.VIBER_WITH_SMS_FALLBACK
+        return self.Channels.VIBER_ONLY
+
+    @property
+    def sends_viber(self) -> bool:
+        return self.channels != self.Channels.SMS_ONLY
+
+    @property
     def sends_sms(self) -> bool:
-        """True if recipients may get the SMS text (as fallback or only)."""
-        return self.sms_fallback_enabled or self.sms_only
+        """Whether its SMS text is ever sent (alone or as the fallback)."""
+        return self.channels != self.Channels.VIBER_ONLY
 
 
 class CampaignReport(models.Model):

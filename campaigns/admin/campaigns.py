@@ -56,6 +56,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             "SMS",
             {
                 "fields": [
+                    "channels_summary",
                     "sms_fallback_enabled",
                     "sms_only",
                     "fallback_time",
@@ -108,6 +109,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             "send_progress",
             "image_preview",
             "sms_length",
+            "channels_summary",
             "audience_summary",
             "estimated_cost",
             "approval",
@@ -155,6 +157,10 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             f"{segments.characters} characters, {segments.segments} segment(s), "
             f"{segments.encoding} (before personalisation)"
         )
+
+    @admin.display(description="Channels")
+    def channels_summary(self, obj):
+        return f"{obj.channels.label} — {channels_description(obj)}"
 
     @admin.display(description="Recipients targeted")
     def audience_summary(self, obj):
@@ -341,6 +347,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
                 preview.contact,
                 show_contacts=request.user.has_perm("campaigns.view_contact"),
             ),
+            channels_description=channels_description(campaign),
         )
 
     def launch_view(self, request, campaign_id):
@@ -367,6 +374,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             campaign=campaign,
             estimate=selectors.campaign_launch_estimate(campaign=campaign),
             problems=services.campaign_launch_problems(campaign=campaign),
+            channels_description=channels_description(campaign),
             uses_sandbox=telesign_uses_sandbox(),
         )
 
@@ -434,6 +442,18 @@ def preview_contact_choices(sample_contacts, contact, *, show_contacts: bool) ->
     if contact is not None:
         label = labels.get(contact.pk) or (str(contact) if show_contacts else "Contact")
     return {"contact_choices": list(labels.items()), "contact_label": label}
+
+
+def channels_description(campaign: Campaign) -> str:
+    """What a campaign's channels mean for its recipients, after their label."""
+    if not campaign.sends_viber:
+        return "every recipient gets the SMS; Viber is not tried."
+    if campaign.sends_sms:
+        return (
+            f"an SMS follows if Viber has not delivered within "
+            f"{campaign.fallback_time} s."
+        )
+    return "recipients without Viber will not be reached."
 
 
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:

@@ -112,14 +112,24 @@ def _delivery_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
         {
             "key": "sms_delivered",
             "label": (
-                "Delivered by SMS" if campaign.sms_only else "Fell back, SMS delivered"
+                "Delivered by SMS"
+                if not campaign.sends_viber
+                else "Fell back, SMS delivered"
             ),
             "value": figures.sms_delivered,
-            "detail": f"{figures.fell_back} fell back to SMS",
+            "detail": _sms_detail(campaign, figures),
             "url": recipients_url(pk, outcome__exact=O.SMS_DELIVERED),
             "color": "sms",
         },
     ]
+
+
+def _sms_detail(campaign: Campaign, figures: ReportFigures) -> str:
+    if not campaign.sends_viber:
+        return "sent by SMS only, without Viber"
+    if not campaign.sends_sms:
+        return "no SMS fallback"
+    return f"{figures.fell_back} fell back to SMS"
 
 
 def _unfinished_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:

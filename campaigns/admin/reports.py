@@ -102,13 +102,20 @@ class CampaignReportsAdminMixin:
         estimate = selectors.campaign_cost_estimate(campaign=obj, targeted=targeted)
         if estimate is None:
             return "Set PRICE_VIBER_MESSAGE and PRICE_SMS_SEGMENT to see costs."
+        total = (
+            f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s)"
+        )
+        if not obj.sends_viber:
+            return f"{total}: an SMS to each ({obj.channels.label})."
+        if not obj.sends_sms:
+            return f"{total}: Viber {estimate['viber']} ({obj.channels.label})."
         basis = (
             "measured on finished campaigns"
             if estimate["fallback_share_measured"]
             else "assumed"
         )
         return (
-            f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s): "
+            f"{total}: "
             f"Viber {estimate['viber']}, SMS {estimate['sms']} at a "
             f"{percent(estimate['fallback_share'])} fallback rate ({basis}); "
             f"at most {estimate['worst']} if every recipient falls back."

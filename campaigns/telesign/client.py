@@ -3,7 +3,8 @@ and `GET /v1/omnichannel/{reference_id}` to ask what became of a message.
 
 Callers get a small typed SendResult (or StatusCheckResult), never a raw
 Response. Every transport error, non-2xx answer and unreadable body is
-classified once, here.
+classified once, here, and its text has our credentials taken out before
+anyone else sees it.
 """
 
 import json
@@ -11,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -26,6 +27,7 @@ from .limits import (
     MAX_EXTERNAL_ID_LENGTH,
     MAX_PAYLOAD_BYTES,
 )
+from .redaction import api_key_values, redact_credentials
 from .signing import basic_auth_headers, digest_auth_headers
 from .status import (
     StatusCheck,
@@ -41,6 +43,8 @@ USER_AGENT = "viber-campaigns/0.1 (+Django; Telesign omnichannel)"
 # Telesign closes idle keep-alive connections after 499 s; a connection reused
 # after that fails with "connection reset" once the request is already out.
 SESSION_MAX_AGE_SECONDS = 480
+# Enough of an error's text to act on; recipients keep at most 500 characters.
+MAX_DESCRIPTION_LENGTH = 300
 
 
 class PayloadRefused(ValueError):
@@ -185,7 +189,9 @@ def classify_response(http_status: int, body: bytes, headers) -> SendResult:
         )
 
     if code is None:
-        snippet = body[:200].decode("utf-8", "replace")
+        # Cut after the client has redacted the whole text (see
+        # `TelesignClient._redacted`), so no partial credential survives a cut.
+        snippet = body[:2000].decode("utf-8", "replace")
         if http_status == 401:
             return result(SendStatus.AUTH_FAILED, 3400, "Not authorized")
         if http_status in (429, 503):
@@ -287,7 +293,22 @@ class TelesignClient:
         return self._basic_headers
 
     def post_omnichannel_once(self, body: bytes) -> SendResult:
-        """One HTTP exchange, classified; no retries."""
+        """One HTTP exchange, classified, its text redacted; no retries."""
+        return self._redacted(self._exchange(body))
+
+    def _redacted(self, result: SendResult) -> SendResult:
+        """The result without our credentials in its text: Telesign's error
+        answers may echo the request's headers (the Basic token, a digest
+        signature) or the key, and a description is stored on the recipient,
+        shown to every role and written to the audit trail."""
+        description = redact_credentials(
+            result.description, api_key_values(self.customer_id, [self._api_key])
+        )[:MAX_DESCRIPTION_LENGTH]
+        if description == result.description:
+            return result
+        return replace(result, description=description)
+
+    def _exchange(self, body: bytes) -> SendResult:
         try:
             response = self._get_session().post(
                 self.base_url + OMNICHANNEL_PATH,
