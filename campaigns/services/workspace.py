@@ -221,29 +221,11 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-@transaction.atomic
-def audience_import_confirm(
-    *, audience_import: AudienceImport, actor: Actor | None = None
-) -> AudienceImport:
-    """Write every valid row of a checked import, all at once or not at all.
-
-    New numbers become contacts; known numbers keep their opt-out and gain the
-    file's name and attributes; every row joins the audience. Importing the
-    same file again adds nothing. Approvals of campaigns not yet started are
-    withdrawn where the import changes what they would send: the audience
-    grew, or contacts they message got new values for fields their text uses.
-    """
-    audience_import = AudienceImport.objects.select_for_update().get(
-        pk=audience_import.pk
-    )
-    if audience_import.status != AudienceImport.Status.CHECKED:
-        raise DomainError(
-            f"This import is already {audience_import.get_status_display().lower()}."
-        )
-    parsed = audience_import_parse(audience_import=audience_import)
-    rows_by_phone = {row.phone: row for row in parsed.rows}
+def _import_contacts_write(rows_by_phone: dict) -> tuple[list, dict[int, set[str]]]:
+    """Create the file's new numbers and give known ones the file's name and
+    attributes; returns the new contacts and, per changed contact, which of
+    its fields changed."""
     phones = list(rows_by_phone)
-
     existing: dict[str, Contact] = {}
     for chunk in _chunks(phones, BULK_BATCH_SIZE):
         existing.update((c.phone, c) for c in Contact.objects.filter(phone__in=chunk))
@@ -273,26 +255,57 @@ def audience_import_confirm(
                 fields_changed[contact.pk] = fields
     for chunk in _chunks(changed, BULK_BATCH_SIZE):
         Contact.objects.bulk_update(chunk, ["attributes", "name", "updated_at"])
+    return new_contacts, fields_changed
 
+
+def _import_members_add(*, audience, phones: list[str]) -> int:
+    """Put every number of the file in the audience; returns how many joined."""
     contact_ids: list[int] = []
     for chunk in _chunks(phones, BULK_BATCH_SIZE):
         contact_ids += Contact.objects.filter(phone__in=chunk).values_list(
             "id", flat=True
         )
-    members_before = AudienceMember.objects.filter(audience=audience_import.audience)
-    count_before = members_before.count()
+    members = AudienceMember.objects.filter(audience=audience)
+    count_before = members.count()
     AudienceMember.objects.bulk_create(
-        [
-            AudienceMember(audience=audience_import.audience, contact_id=contact_id)
-            for contact_id in contact_ids
-        ],
+        [AudienceMember(audience=audience, contact_id=cid) for cid in contact_ids],
         batch_size=BULK_BATCH_SIZE,
         ignore_conflicts=True,
+    )
+    return members.count() - count_before
+
+
+@transaction.atomic
+def audience_import_confirm(
+    *, audience_import: AudienceImport, actor: Actor | None = None
+) -> AudienceImport:
+    """Write every valid row of a checked import, all at once or not at all.
+
+    New numbers become contacts; known numbers keep their opt-out and gain the
+    file's name and attributes; every row joins the audience. Importing the
+    same file again adds nothing. Approvals of campaigns not yet started are
+    withdrawn where the import changes what they would send: the audience
+    grew, or contacts they message got new values for fields their text uses.
+    """
+    audience_import = AudienceImport.objects.select_for_update().get(
+        pk=audience_import.pk
+    )
+    if audience_import.status != AudienceImport.Status.CHECKED:
+        raise DomainError(
+            f"This import is already {audience_import.get_status_display().lower()}."
+        )
+    parsed = audience_import_parse(audience_import=audience_import)
+    rows_by_phone = {row.phone: row for row in parsed.rows}
+    phones = list(rows_by_phone)
+
+    new_contacts, fields_changed = _import_contacts_write(rows_by_phone)
+    members_added = _import_members_add(
+        audience=audience_import.audience, phones=phones
     )
     audience_import.status = AudienceImport.Status.IMPORTED
     audience_import.imported_at = timezone.now()
     audience_import.contacts_created = len(new_contacts)
-    audience_import.members_added = members_before.count() - count_before
+    audience_import.members_added = members_added
     audience_import.save(
         update_fields=["status", "imported_at", "contacts_created", "members_added"]
     )
