@@ -77,7 +77,8 @@ SECURE_CSP = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the marketer's home as its index.
+    "campaigns.apps.CampaignsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

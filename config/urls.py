@@ -7,10 +7,6 @@ from drf_spectacular.views import SpectacularAPIView
 from campaigns import views
 from campaigns.api.views import TelesignCallbackView
 
-admin.site.site_header = "Viber campaigns"
-admin.site.site_title = "Viber campaigns"
-admin.site.index_title = "Campaign workspace"
-
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("favicon.ico", views.favicon, name="favicon"),

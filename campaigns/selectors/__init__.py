@@ -7,6 +7,7 @@
 - costs: estimated and actual cost at the configured prices
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
+- home: the marketer's home (sending now, scheduled, results, audiences, images)
 - timeline: one recipient's story and the callbacks that shaped it
 - personalisation: the fields an SMS text may use, and what is wrong with one
 
@@ -50,6 +51,16 @@ from .exports import (
     recipient_export_text_columns,
 )
 from .health import system_health
+from .home import (
+    HOME_IMAGES,
+    HOME_ROWS,
+    CampaignResult,
+    Home,
+    SendingCampaign,
+    campaign_result,
+    campaign_sending_state,
+    home_overview,
+)
 from .personalisation import (
     audiences_fields,
     audiences_have_field,
@@ -82,6 +93,8 @@ __all__ = [
     "FAILURE_REASONS_SHOWN",
     "FORMULA_FIRST_CHARACTERS",
     "FORMULA_PREFIXES",
+    "HOME_IMAGES",
+    "HOME_ROWS",
     "OPEN_OUTCOMES",
     "PERCENTILES",
     "PLAIN_NUMBER",
@@ -91,15 +104,18 @@ __all__ = [
     "TIMELINE_BUCKETS",
     "TIMELINE_MAX_BUCKETS",
     "CampaignPreview",
+    "CampaignResult",
     "ChannelAttempts",
     "CsvSafeText",
     "DeliveryTime",
     "EpochBucket",
     "FailureReason",
+    "Home",
     "IsoTimestamp",
     "LaunchEstimate",
     "Rates",
     "ReportFigures",
+    "SendingCampaign",
     "StatusCodeCount",
     "Timeline",
     "TimelineBucket",
@@ -122,6 +138,8 @@ __all__ = [
     "campaign_recipients_export_copy",
     "campaign_report_figures",
     "campaign_report_live",
+    "campaign_result",
+    "campaign_sending_state",
     "campaign_send_progress",
     "campaign_sms_problems",
     "campaign_target_contacts",
@@ -129,6 +147,7 @@ __all__ = [
     "campaigns_to_compare",
     "csv_safe_cell",
     "csv_stream",
+    "home_overview",
     "measured_fallback_rate",
     "recipient_callback_events",
     "recipient_export_text_columns",

@@ -61,6 +61,7 @@ def test_our_pages_have_no_inline_script_style_or_event_handler(marketer_client)
     other = make_campaign([make_audience(contacts=[make_contact()])])
     image = make_image()
     pages = [
+        reverse("admin:index"),
         reverse("admin:campaigns_imageasset_changelist"),
         reverse("admin:campaigns_imageasset_change", args=[image.pk]),
         reverse("admin:campaigns_imageasset_add"),
