@@ -152,6 +152,7 @@ class ImageAsset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "image"
         constraints = [
             models.CheckConstraint(
                 condition=(Q(file="") & ~Q(external_url=""))

@@ -13,6 +13,7 @@ from functools import cached_property
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -25,7 +26,7 @@ from ..models import (
     InboundMessage,
     Recipient,
 )
-from ..telesign.codes import STATUS_CODES
+from ..telesign.codes import FAILED_RANGES, CodeFamily, family_codes
 from .base import ReadOnlyAdminMixin
 
 
@@ -74,28 +75,47 @@ class AttemptedFilter(admin.SimpleListFilter):
 
 
 class StatusCodeFilter(admin.SimpleListFilter):
-    """Telesign's codes as its table describes them. Listing the codes present
-    instead would read every row of a table of millions; a code outside the
-    table (the report links to those too) still filters."""
+    """Telesign's status codes in the families a person asks about: delivered
+    (or read), still pending, failed, no status yet, anything else. Listing
+    the codes present instead would read every row of a table of millions.
+    A single code still filters (`?status_code__exact=3000`: the report's
+    per-code links)."""
 
-    title = "status code"
-    parameter_name = "status_code__exact"
+    title = "Telesign status"
+    parameter_name = "status"
+    FAMILIES = [
+        (CodeFamily.DELIVERED, "Delivered or read"),
+        (CodeFamily.PENDING, "Pending"),
+        (CodeFamily.FAILED, "Failed"),
+        ("none", "No status yet"),
+        (CodeFamily.OTHER, "Other codes"),
+    ]
 
     def lookups(self, request, model_admin):
-        return [
-            (str(code), f"{code} {info.description}")
-            for code, info in sorted(STATUS_CODES.items())
-        ]
+        return [(str(value), label) for value, label in self.FAMILIES]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        try:
-            return queryset.filter(status_code=int(self.value()))
-        except ValueError:
-            raise IncorrectLookupParameters(
-                f"“{self.value()}” is not a status code."
-            ) from None
+        if value == "none":
+            return queryset.filter(status_code__isnull=True)
+        if value == CodeFamily.OTHER:
+            known = Q(status_code__isnull=True)
+            for family in (CodeFamily.DELIVERED, CodeFamily.PENDING, CodeFamily.FAILED):
+                known |= self.family_q(family)
+            return queryset.exclude(known)
+        if value in (CodeFamily.DELIVERED, CodeFamily.PENDING, CodeFamily.FAILED):
+            return queryset.filter(self.family_q(CodeFamily(value)))
+        raise IncorrectLookupParameters(f"“{value}” is not a Telesign status.")
+
+    @staticmethod
+    def family_q(family: CodeFamily) -> Q:
+        q = Q(status_code__in=family_codes(family))
+        if family == CodeFamily.FAILED:
+            for start, end in FAILED_RANGES:
+                q |= Q(status_code__gte=start, status_code__lt=end)
+        return q
 
 
 class CappedCountPaginator(Paginator):
@@ -156,9 +176,50 @@ class RecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return True
         return super().lookup_allowed(lookup, value, request)
 
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        return ["timeline", *[f for f in fields if f != "timeline"]]
+    # What a marketer reads about one message; the engine's bookkeeping (its
+    # worker ids, retries, our message id) only for administrators, folded.
+    MESSAGE_FIELDS = [
+        "timeline",
+        "campaign",
+        "contact",
+        "phone",
+        "is_test",
+        "outcome",
+        "last_channel",
+        "status_code",
+        "status_description",
+        "failure_reason",
+        "suppression_reason",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+        "opted_out_at",
+        "callbacks_received",
+    ]
+    ENGINE_FIELDS = [
+        "send_status",
+        "send_attempts",
+        "next_attempt_at",
+        "claimed_by",
+        "claimed_at",
+        "external_id",
+        "reference_id",
+        "status_updated_on",
+        "status_checked_at",
+        "status_check_end",
+        "created_at",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": self.MESSAGE_FIELDS})]
+        if self.has_rebuild_permission(request):
+            fieldsets.append(
+                (
+                    "Sending engine details",
+                    {"classes": ["collapse"], "fields": self.ENGINE_FIELDS},
+                )
+            )
+        return fieldsets
 
     @admin.display(description="Timeline")
     def timeline(self, obj):

@@ -39,6 +39,12 @@ RATES = [
     ("read", "Read rate", "Read ÷ delivered on Viber"),
 ]
 
+# Said where a cost would be, when the workspace has no prices yet.
+NO_PRICES = (
+    "No prices are set for this workspace yet: ask an administrator to enter "
+    "the price of a Viber message and of an SMS segment to see costs."
+)
+
 REPORT_PAGES = (
     AdminPage("<int:campaign_id>/report/", "report_view", "campaigns_campaign_report"),
     AdminPage(
@@ -101,7 +107,7 @@ class CampaignReportsAdminMixin:
         targeted = selectors.campaign_audience_summary(campaign=obj)["targeted"]
         estimate = selectors.campaign_cost_estimate(campaign=obj, targeted=targeted)
         if estimate is None:
-            return "Set PRICE_VIBER_MESSAGE and PRICE_SMS_SEGMENT to see costs."
+            return NO_PRICES
         total = (
             f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s)"
         )
@@ -231,6 +237,7 @@ class CampaignReportsAdminMixin:
             "age_seconds": int((timezone.now() - report.computed_at).total_seconds()),
             "export_outcomes": Recipient.Outcome.choices,
             "can_resend": self.has_add_permission(request),
+            "no_prices": NO_PRICES,
         }
         return self.page_response(
             request,

@@ -136,3 +136,38 @@ def status_code_info(code: int | None) -> StatusCode:
     if 3400 <= code < 3500:
         return StatusCode(code, f"Not authorized ({code})", CodeKind.AUTH)
     return StatusCode(code, f"Unknown status {code}", CodeKind.UNKNOWN)
+
+
+class CodeFamily(StrEnum):
+    """What a code means for the message, in the words a list filter offers."""
+
+    DELIVERED = "delivered"
+    PENDING = "pending"
+    FAILED = "failed"
+    OTHER = "other"
+
+
+FAMILY_OF_KIND = {
+    CodeKind.DELIVERED: CodeFamily.DELIVERED,
+    CodeKind.READ: CodeFamily.DELIVERED,
+    CodeKind.IN_PROGRESS: CodeFamily.PENDING,
+    CodeKind.RETRYABLE: CodeFamily.PENDING,
+    CodeKind.CHANNEL_FAILED: CodeFamily.FAILED,
+    CodeKind.FAILED: CodeFamily.FAILED,
+    CodeKind.VALIDATION: CodeFamily.FAILED,
+    CodeKind.AUTH: CodeFamily.FAILED,
+    CodeKind.UNKNOWN: CodeFamily.OTHER,
+}
+
+# The ranges status_code_info reads as refusals, [start, end): all failures.
+FAILED_RANGES = ((3100, 3200), (3300, 3500))
+
+
+def family_codes(family: CodeFamily) -> list[int]:
+    """The table's codes of one family (the FAILED family also spans
+    FAILED_RANGES)."""
+    return sorted(
+        code
+        for code, info in STATUS_CODES.items()
+        if FAMILY_OF_KIND[info.kind] == family
+    )

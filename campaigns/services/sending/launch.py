@@ -40,7 +40,8 @@ def campaign_content_problems(*, campaign: Campaign) -> list[str]:
     if not image_url.startswith("https://") and not telesign_uses_sandbox():
         problems.append(
             f"Viber fetches images over https only, but the image address is "
-            f"{image_url}. Set PUBLIC_BASE_URL to the app's https address."
+            f"{image_url}. Ask an administrator to publish the app at an https "
+            "address."
         )
     if campaign.sms_fallback_enabled and not campaign.sms_text.strip():
         problems.append("The SMS fallback is on but its text is empty.")

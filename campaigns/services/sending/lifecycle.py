@@ -133,8 +133,9 @@ def campaign_pause_for_credentials(*, campaign_id: int, result: SendResult) -> N
     """Telesign refused the credentials: pause, saying what to check."""
     reason = (
         f"Paused: Telesign refused the credentials ({result.code or ''} "
-        f"{result.description}). Check TELESIGN_CUSTOMER_ID and TELESIGN_API_KEY "
-        "(and that the account has Viber and omnichannel enabled), then resume."
+        f"{result.description}). Ask an administrator to check the Telesign "
+        "customer id and API key (and that the account has Viber and omnichannel "
+        "enabled), then resume."
     )
     campaign_pause_by_engine(
         campaign_id=campaign_id, reason=reason, level=logging.ERROR

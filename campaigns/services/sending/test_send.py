@@ -129,7 +129,7 @@ def _test_sends_reserve(
         if used + wanted > limit:
             raise DomainError(
                 f"“{campaign}” has had {used} test send(s) and may have at most "
-                f"{limit} (TEST_SENDS_PER_CAMPAIGN)"
+                f"{limit} (the workspace's limit)"
                 + (f"; {limit - used} more can be sent." if used < limit else ".")
             )
         if user is not None:
@@ -140,7 +140,7 @@ def _test_sends_reserve(
             if used + wanted > limit:
                 raise DomainError(
                     f"You have sent {used} test message(s) in the last 24 hours and "
-                    f"may send at most {limit} a day (TEST_SENDS_PER_USER_PER_DAY)"
+                    f"may send at most {limit} a day (the workspace's limit per person)"
                     + (f"; {limit - used} more can be sent." if used < limit else ".")
                 )
         tests = []

@@ -114,7 +114,7 @@ def test_test_sends_are_capped_per_campaign(sandbox, settings):
     with pytest.raises(DomainError, match=r"has had 2 test send\(s\) .* 1 more can"):
         sending.campaign_test_send(campaign=campaign, phones=phones)
     sending.campaign_test_send(campaign=campaign, phones=phones[:1])
-    with pytest.raises(DomainError, match=r"at most 3 \(TEST_SENDS_PER_CAMPAIGN\)\.$"):
+    with pytest.raises(DomainError, match=r"at most 3 \(the workspace's limit\)\.$"):
         sending.campaign_test_send(campaign=campaign, phones=phones[:1])
     sending.campaign_test_send(campaign=other, phones=phones)  # its own count
     assert models.TestSend.objects.filter(campaign=campaign).count() == 3
@@ -130,7 +130,7 @@ def test_test_sends_are_capped_per_person_per_day(sandbox, settings, marketer):
     with pytest.raises(DomainError, match=r"You have sent 3 test message\(s\)"):
         sending.campaign_test_send(campaign=second, phones=phones[:2], actor=actor)
     sending.campaign_test_send(campaign=second, phones=phones[:1], actor=actor)
-    with pytest.raises(DomainError, match="TEST_SENDS_PER_USER_PER_DAY"):
+    with pytest.raises(DomainError, match="the workspace's limit per person"):
         sending.campaign_test_send(campaign=third, phones=phones[:1], actor=actor)
     # A day later the person may test again.
     models.TestSend.objects.update(at=timezone.now() - dt.timedelta(hours=25))
