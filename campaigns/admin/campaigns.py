@@ -38,8 +38,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         "fallback_rate_column",
         "completion_rate_column",
         "report_link",
-        "scheduled_at",
-        "created_at",
+        "when_column",
     ]
     list_filter = ["status", "message_type", "sms_fallback_enabled"]
     search_fields = ["name"]
@@ -252,7 +251,22 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     def approve_selected(self, request, queryset):
         self._run_for_each(request, queryset, services.campaign_approve, "approved")
 
+    @admin.action(description="Duplicate selected campaigns", permissions=["add"])
+    def duplicate_selected(self, request, queryset):
+        actor = services.actor_from_request(request)
+        copies = [
+            services.campaign_duplicate(campaign=campaign, actor=actor)
+            for campaign in queryset
+        ]
+        if len(copies) == 1:
+            url = self._change_url(copies[0])
+            message = format_html('Created draft <a href="{}">{}</a>.', url, copies[0])
+        else:
+            message = f"Created {len(copies)} draft copies."
+        self.message_user(request, message, messages.SUCCESS)
+
     actions = [
+        "duplicate_selected",
         "launch_selected",
         "pause_selected",
         "resume_selected",

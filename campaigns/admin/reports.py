@@ -76,9 +76,7 @@ class CampaignReportsAdminMixin:
             percent(report.progress),
         )
 
-    @admin.display(
-        description="Viber delivered", ordering="report__viber_delivery_rate"
-    )
+    @admin.display(description="On Viber", ordering="report__viber_delivery_rate")
     def viber_rate_column(self, obj):
         report = getattr(obj, "report", None)
         return percent(report.viber_delivery_rate if report else None)
@@ -93,10 +91,29 @@ class CampaignReportsAdminMixin:
         report = getattr(obj, "report", None)
         return percent(report.completion_rate if report else None)
 
+    @admin.display(description="When", ordering="created_at")
+    def when_column(self, obj):
+        """The one date that matters in the campaign's state."""
+        label, moment = next(
+            (label, moment)
+            for label, moment in (
+                ("Finished", obj.completed_at),
+                ("Started", obj.started_at),
+                ("Starts", obj.scheduled_at),
+                ("Created", obj.created_at),
+            )
+            if moment is not None
+        )
+        return format_html(
+            '<span class="campaign-when">{} {}</span>',
+            label,
+            timezone.localtime(moment).strftime("%d %b %H:%M"),
+        )
+
     @admin.display(description="Report")
     def report_link(self, obj):
         return format_html(
-            '<a href="{}">Report</a>',
+            '<a href="{}" class="report-link">Report</a>',
             reverse("admin:campaigns_campaign_report", args=[obj.pk]),
         )
 

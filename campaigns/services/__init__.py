@@ -19,6 +19,7 @@ from .callbacks import (
     recipients_status_check,
 )
 from .demo import demo_workspace_ensure
+from .duplicate import campaign_duplicate
 from .engine import engine_tick, engine_tick_claim, engine_tick_run
 from .errors import DomainError
 from .governance import (
@@ -99,6 +100,7 @@ __all__ = [
     "campaign_approve",
     "campaign_cancel",
     "campaign_content_problems",
+    "campaign_duplicate",
     "campaign_follow_up_create",
     "campaign_launch",
     "campaign_launch_problems",

@@ -220,3 +220,18 @@ def test_launch_needs_the_launch_permission(client, django_user_model, records):
         url = reverse(f"admin:campaigns_campaign_{name}", args=[campaign.pk])
         assert client.post(url).status_code == 403
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+def test_the_duplicate_action_creates_a_draft_copy_and_links_it(marketer_client):
+    original = make_campaign(name="Autumn sale")
+
+    response = marketer_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "duplicate_selected", "_selected_action": [original.pk]},
+        follow=True,
+    )
+
+    copy = Campaign.objects.get(name="Copy of Autumn sale")
+    assert copy.status == Campaign.Status.DRAFT
+    page = response.content.decode()
+    assert reverse("admin:campaigns_campaign_change", args=[copy.pk]) in page
