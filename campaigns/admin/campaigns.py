@@ -29,16 +29,16 @@ TEST_SENDS_SHOWN = 50
 @admin.register(Campaign)
 class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmin):
     form = CampaignForm
+    # Beside the navigation and the filters at 1366 px: the report link next
+    # to the name, the state and its date in one column, short headers.
     list_display = [
         "name",
-        "status",
-        "image_thumbnail",
+        "report_link",
+        "status_column",
         "progress_column",
+        "completion_rate_column",
         "viber_rate_column",
         "fallback_rate_column",
-        "completion_rate_column",
-        "report_link",
-        "when_column",
     ]
     list_filter = ["status", "message_type", "sms_fallback_enabled"]
     search_fields = ["name"]

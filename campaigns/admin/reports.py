@@ -56,6 +56,11 @@ REPORT_PAGES = (
 )
 
 
+def whole_percent(rate: float | None) -> str:
+    """A rate as a whole percentage, narrow enough for a list column."""
+    return "—" if rate is None else f"{100 * rate:.0f}%"
+
+
 class CampaignReportsAdminMixin:
     """Report, comparison, export and resend for CampaignAdmin, whose
     custom_pages (base.CustomPagesMixin) include REPORT_PAGES."""
@@ -73,39 +78,40 @@ class CampaignReportsAdminMixin:
         return format_html(
             '<progress max="100" value="{}" aria-hidden="true"></progress> {}',
             round(100 * report.progress),
-            percent(report.progress),
+            whole_percent(report.progress),
         )
 
     @admin.display(description="On Viber", ordering="report__viber_delivery_rate")
     def viber_rate_column(self, obj):
         report = getattr(obj, "report", None)
-        return percent(report.viber_delivery_rate if report else None)
+        return whole_percent(report.viber_delivery_rate if report else None)
 
     @admin.display(description="Fallback", ordering="report__fallback_rate")
     def fallback_rate_column(self, obj):
         report = getattr(obj, "report", None)
-        return percent(report.fallback_rate if report else None)
+        return whole_percent(report.fallback_rate if report else None)
 
-    @admin.display(description="Completed", ordering="report__completion_rate")
+    @admin.display(description="Delivered", ordering="report__completion_rate")
     def completion_rate_column(self, obj):
         report = getattr(obj, "report", None)
-        return percent(report.completion_rate if report else None)
+        return whole_percent(report.completion_rate if report else None)
 
-    @admin.display(description="When", ordering="created_at")
-    def when_column(self, obj):
-        """The one date that matters in the campaign's state."""
+    @admin.display(description="Status", ordering="status")
+    def status_column(self, obj):
+        """The campaign's status and the one date that matters in it."""
         label, moment = next(
             (label, moment)
             for label, moment in (
-                ("Finished", obj.completed_at),
-                ("Started", obj.started_at),
-                ("Starts", obj.scheduled_at),
-                ("Created", obj.created_at),
+                ("finished", obj.completed_at),
+                ("started", obj.started_at),
+                ("starts", obj.scheduled_at),
+                ("created", obj.created_at),
             )
             if moment is not None
         )
         return format_html(
-            '<span class="campaign-when">{} {}</span>',
+            '{}<br><span class="campaign-when">{} {}</span>',
+            obj.get_status_display(),
             label,
             timezone.localtime(moment).strftime("%d %b %H:%M"),
         )
