@@ -182,11 +182,11 @@ def test_campaign_list_shows_and_sorts_by_rates(marketer_client, finished):
     url = reverse("admin:campaigns_campaign_changelist")
     page = marketer_client.get(url).content.decode()
     assert "50%" in page and "90%" in page and "70%" in page
-    # Column order: name, status, image, progress, viber, fallback, completion.
-    ascending = marketer_client.get(url, {"o": "7"}).context["cl"].result_list
+    # Column order: name, report, status, progress, completion, viber, fallback.
+    ascending = marketer_client.get(url, {"o": "5"}).context["cl"].result_list
     names = [c.name for c in ascending if c.pk in (campaign.pk, better.pk)]
     assert names == [campaign.name, "Better"]
-    descending = marketer_client.get(url, {"o": "-7"}).context["cl"].result_list
+    descending = marketer_client.get(url, {"o": "-5"}).context["cl"].result_list
     names = [c.name for c in descending if c.pk in (campaign.pk, better.pk)]
     assert names == ["Better", campaign.name]
 
