@@ -33,6 +33,13 @@ def _percent(part: int, whole: int) -> str:
     return percent(part / whole if whole else None)
 
 
+# Room right of the longest bar for its value and share ("1234 · 56.7%").
+BAR_VALUE_WIDTH = 120
+# The deliveries chart is never drawn narrower than this, in SVG units, so its
+# first and last times stand apart however few periods there are.
+TIMELINE_MIN_WIDTH = 420
+
+
 def bar_chart(
     *, chart_id: str, title: str, rows: list[tuple[str, int, str]]
 ) -> SafeString:
@@ -40,7 +47,9 @@ def bar_chart(
     value and its share of the total."""
     total = sum(value for _, value, _ in rows) or 0
     biggest = max((value for _, value, _ in rows), default=0) or 1
-    row_height, label_width, bar_width = 28, 210, 360
+    # Narrow enough that, in a report column of about 420 px, its 16-unit
+    # labels still read at 12 px or more.
+    row_height, label_width, bar_width = 30, 170, 230
     height = row_height * len(rows) + 10
     description = "; ".join(
         f"{label}: {value} ({_percent(value, total)})" for label, value, _ in rows
@@ -48,9 +57,9 @@ def bar_chart(
     bars = format_html_join(
         "",
         '<g transform="translate(0,{})">'
-        '<text x="{}" y="18" text-anchor="end" class="chart-label">{}</text>'
-        '<rect x="{}" y="4" width="{}" height="20" fill="{}" rx="2"></rect>'
-        '<text x="{}" y="18" class="chart-value">{} · {}</text></g>',
+        '<text x="{}" y="20" text-anchor="end" class="chart-label">{}</text>'
+        '<rect x="{}" y="5" width="{}" height="20" fill="{}" rx="2"></rect>'
+        '<text x="{}" y="20" class="chart-value">{} · {}</text></g>',
         (
             (
                 index * row_height,
@@ -73,7 +82,7 @@ def bar_chart(
         chart_id,
         chart_id,
         chart_id,
-        label_width + bar_width + 130,
+        label_width + bar_width + BAR_VALUE_WIDTH,
         height,
         chart_id,
         title,
@@ -93,7 +102,9 @@ def timeline_clock(epoch: int, bucket_seconds: int) -> str:
 # The deliveries chart's geometry, in SVG units: plot height, the width of one
 # column, the gap between two periods, the left margin (axis labels) and the
 # bottom margin (times and legend).
-PLOT_HEIGHT, COLUMN, GAP, LEFT, BOTTOM = 160, 7, 4, 44, 36
+# Narrow columns keep 48 periods within about 540 units, so the 16-unit text
+# still reads at 12 px in a report column of about 420 px.
+PLOT_HEIGHT, COLUMN, GAP, LEFT, BOTTOM = 160, 4, 2, 44, 46
 
 
 def timeline_chart(*, chart_id: str, timeline: Timeline) -> SafeString:
@@ -103,7 +114,9 @@ def timeline_chart(*, chart_id: str, timeline: Timeline) -> SafeString:
         return mark_safe('<p class="chart-empty">No deliveries yet.</p>')
     size = timeline.bucket_seconds
     biggest = max(max(viber, sms) for _, viber, sms in buckets) or 1
-    width = LEFT + len(buckets) * (2 * COLUMN + GAP) + 10
+    # The times under the axis sit at its two ends: the width drawn, not the
+    # columns' (a few periods would put both times on top of each other).
+    width = max(LEFT + len(buckets) * (2 * COLUMN + GAP) + 10, TIMELINE_MIN_WIDTH)
     height = PLOT_HEIGHT + BOTTOM
     return format_html(
         '<svg class="chart" id="{}" role="img" aria-labelledby="{}-title {}-desc" '
@@ -113,7 +126,7 @@ def timeline_chart(*, chart_id: str, timeline: Timeline) -> SafeString:
         chart_id,
         chart_id,
         chart_id,
-        max(width, 420),
+        width,
         height,
         chart_id,
         chart_id,
@@ -166,7 +179,7 @@ def _timeline_axis(buckets: list, size: int, biggest: int, width: int) -> SafeSt
     first, last = buckets[0][0], buckets[-1][0]
     return format_html(
         '<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"></line>'
-        '<text x="{}" y="12" text-anchor="end" class="chart-label">{}</text>'
+        '<text x="{}" y="14" text-anchor="end" class="chart-label">{}</text>'
         '<text x="{}" y="{}" text-anchor="end" class="chart-label">0</text>'
         '<text x="{}" y="{}" class="chart-label">{}</text>'
         '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
@@ -179,10 +192,10 @@ def _timeline_axis(buckets: list, size: int, biggest: int, width: int) -> SafeSt
         LEFT - 6,
         PLOT_HEIGHT,
         LEFT,
-        PLOT_HEIGHT + 16,
+        PLOT_HEIGHT + 18,
         timeline_clock(first, size),
         width - 4,
-        PLOT_HEIGHT + 16,
+        PLOT_HEIGHT + 18,
         timeline_clock(last + size, size),
     )
 
@@ -193,10 +206,10 @@ def _timeline_legend(buckets: list, size: int) -> SafeString:
     sms_total = sum(row[2] for row in buckets)
     return format_html(
         '<text x="{}" y="{}" class="chart-label">'
-        '<tspan fill="{}">■</tspan> Viber ({})  '
-        '<tspan fill="{}">■</tspan> SMS ({})  · one pair of columns per {} s</text>',
+        '<tspan fill="{}">■</tspan> Viber {}  '
+        '<tspan fill="{}">■</tspan> SMS {}  · per {} s</text>',
         LEFT,
-        PLOT_HEIGHT + 32,
+        PLOT_HEIGHT + 40,
         COLORS["viber"],
         viber_total,
         COLORS["sms"],

@@ -428,3 +428,32 @@ def test_campaign_page_estimates_cost_before_launch(marketer_client, settings):
     url = reverse("admin:campaigns_campaign_change", args=[draft.pk])
     html = marketer_client.get(url).content.decode()
     assert "0.14 EUR for 4 recipient(s)" in html
+
+
+def test_custom_pages_use_the_admins_styled_breadcrumbs(marketer_client, finished):
+    campaign, _ = finished
+    audience = make_audience()
+    pages = [
+        reverse("admin:campaigns_campaign_report", args=[campaign.pk]),
+        reverse("admin:campaigns_campaign_preview", args=[campaign.pk]),
+        reverse("admin:campaigns_campaign_test_send", args=[campaign.pk]),
+        reverse("admin:campaigns_campaign_compare")
+        + f"?ids={campaign.pk},{make_campaign().pk}",
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+    ]
+    for url in pages:
+        html = marketer_client.get(url).content.decode()
+        # Django's admin styles <ol class="breadcrumbs">, not the older <div>.
+        assert '<ol class="breadcrumbs">' in html, url
+        assert '<div class="breadcrumbs">' not in html, url
+        assert '<li aria-current="page">' in html, url
+
+
+def test_the_resend_buttons_look_like_the_admins_buttons(marketer_client, finished):
+    campaign, _ = finished
+    html = marketer_client.get(
+        reverse("admin:campaigns_campaign_report", args=[campaign.pk])
+    ).content.decode()
+    buttons = re.findall(r'<button type="submit" name="action"[^>]*>', html)
+    assert len(buttons) == 2
+    assert all('class="button"' in button for button in buttons)
