@@ -18,6 +18,7 @@ from ..audience_csv import AudienceFileError, rejected_rows_csv
 from ..forms import AudienceImportUploadForm, ContactForm, ImageAssetForm
 from ..models import Audience, AudienceImport, Contact, ImageAsset
 from .base import AdminPage, CustomPagesMixin, ReadOnlyAdminMixin
+from .contact_messages import contact_messages_table
 
 
 def image_thumbnail(asset: ImageAsset | None, *, size: str = "small") -> str:
@@ -130,9 +131,23 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ["phone", "name", "opted_out_at", "opt_out_source", "created_at"]
     search_fields = ["phone", "name"]
     list_filter = [OptedOutFilter, "opt_out_source", "audiences"]
-    readonly_fields = ["opted_out_at", "opt_out_source", "created_at", "updated_at"]
+    readonly_fields = [
+        "opted_out_at",
+        "opt_out_source",
+        "created_at",
+        "updated_at",
+        "message_history",
+    ]
     actions = ["opt_out", "opt_in"]
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ["campaigns/admin.css"]}
+
+    @admin.display(description="Messages")
+    def message_history(self, obj):
+        """Every campaign's message to this contact: channel, outcome, read."""
+        return contact_messages_table(obj) if obj.pk else "—"
 
     def get_search_results(self, request, queryset, search_term):
         # Numbers are stored as E.164: let "+44 7911 123-456" find +447911123456.

@@ -4,6 +4,7 @@
   previews, audiences, send progress, who a follow-up may message, the
   campaigns a comparison shows
 - reports: a campaign's report figures, typed (ReportFigures)
+- contacts: every message one contact was sent
 - costs: estimated and actual cost at the configured prices
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
@@ -36,6 +37,7 @@ from .campaigns import (
     campaign_test_sends,
     campaigns_to_compare,
 )
+from .contacts import CONTACT_MESSAGES_SHOWN, ContactMessages, contact_messages
 from .costs import campaign_cost_actual, campaign_cost_estimate, measured_fallback_rate
 from .exports import (
     FORMULA_FIRST_CHARACTERS,
@@ -90,6 +92,7 @@ from .timeline import TimelineStep, recipient_callback_events, recipient_timelin
 __all__ = [
     "ACTIVE_STATUSES",
     "COMPARE_MAX",
+    "CONTACT_MESSAGES_SHOWN",
     "FAILURE_REASONS_SHOWN",
     "FORMULA_FIRST_CHARACTERS",
     "FORMULA_PREFIXES",
@@ -106,6 +109,7 @@ __all__ = [
     "CampaignPreview",
     "CampaignResult",
     "ChannelAttempts",
+    "ContactMessages",
     "CsvSafeText",
     "DeliveryTime",
     "EpochBucket",
@@ -145,6 +149,7 @@ __all__ = [
     "campaign_target_contacts",
     "campaign_test_sends",
     "campaigns_to_compare",
+    "contact_messages",
     "csv_safe_cell",
     "csv_stream",
     "home_overview",
