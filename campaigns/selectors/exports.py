@@ -8,6 +8,7 @@ faster; campaigns.db.recipients_export) and Python on other databases
 
 import csv
 import io
+import json
 import re
 from collections.abc import Collection, Iterable, Iterator
 
@@ -23,7 +24,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KeyTextTransform
 
+from ..db.attribute_keys import audience_attribute_keys
 from ..db.functions import IsoTimestamp
 from ..db.recipients_export import recipients_export_copy
 from ..models import Campaign, Channel, Recipient
@@ -67,6 +70,12 @@ class CsvSafeText(Func):
         + f") AND %(expressions)s !~ '^{PLAIN_NUMBER.pattern}$'"
         " THEN '''' || %(expressions)s ELSE %(expressions)s::text END"
     )
+
+    def as_sql(self, compiler, connection, **extra):
+        # The value appears four times in the template; its parameters (a
+        # contact field's key) must then be passed four times too.
+        sql, params = super().as_sql(compiler, connection, **extra)
+        return sql, tuple(params) * self.template.count("%(expressions)s")
 
 
 def csv_stream(
@@ -136,8 +145,23 @@ def _export_time_column(field: str) -> bool:
     return field.endswith(("_at", "updated_on"))
 
 
-def recipient_export_text_columns() -> list[int]:
-    """Export columns that can hold text from outside: contact data and
+def campaign_export_fields(*, campaign: Campaign) -> list[str]:
+    """The contact's own fields the export adds after the message's columns:
+    every attribute key of the campaign's audiences' contacts, alphabetically."""
+    audience_ids = list(campaign.audiences.values_list("pk", flat=True))
+    return sorted(audience_attribute_keys(audience_ids=audience_ids))
+
+
+def export_field_headers(fields: list[str]) -> list[str]:
+    """A header per contact field: its own name, unless a message column has
+    that name already."""
+    taken = {header for header, _ in RECIPIENT_EXPORT_COLUMNS}
+    return [f"contact {field}" if field in taken else field for field in fields]
+
+
+def recipient_export_text_columns(*, field_count: int = 0) -> list[int]:
+    """Export columns that can hold text from outside: contact data (the
+    `field_count` contact fields after the message's columns included) and
     Telesign's descriptions (and, to be safe, every id)."""
     numeric_or_ours = {
         "outcome",
@@ -148,11 +172,12 @@ def recipient_export_text_columns() -> list[int]:
         "viber__status_code",
         "sms__status_code",
     }
+    base = len(RECIPIENT_EXPORT_COLUMNS)
     return [
         index
         for index, (_, field) in enumerate(RECIPIENT_EXPORT_COLUMNS)
         if field not in numeric_or_ours and not _export_time_column(field)
-    ]
+    ] + list(range(base, base + field_count))
 
 
 def _exported_recipients(*, campaign: Campaign, outcome: str | None) -> QuerySet:
@@ -170,13 +195,21 @@ def _exported_recipients(*, campaign: Campaign, outcome: str | None) -> QuerySet
 
 
 def campaign_recipients_export(
-    *, campaign: Campaign, outcome: str | None = None, chunk_size: int = 10000
+    *,
+    campaign: Campaign,
+    outcome: str | None = None,
+    chunk_size: int = 10000,
+    contact_fields: list[str] | None = None,
 ):
     """(header, rows) of a campaign's recipients, one row per recipient in id
-    order, with each channel's code, description and time beside it.
+    order, with each channel's code, description and time beside it, then
+    the contact's own fields (`contact_fields`, by default every field of
+    the campaign's audiences).
 
     Rows are read with a server-side cursor in chunks, so any size streams.
     """
+    if contact_fields is None:
+        contact_fields = campaign_export_fields(campaign=campaign)
     fields = [field for _, field in RECIPIENT_EXPORT_COLUMNS]
     # Times leave the database already written out: no datetime objects to
     # build and format per cell, which is most of a large export's cost.
@@ -189,23 +222,38 @@ def campaign_recipients_export(
         _exported_recipients(campaign=campaign, outcome=outcome)
         .annotate(**{alias: IsoTimestamp(field) for field, alias in as_text.items()})
         .order_by("id")
-        .values_list(*(as_text.get(field, field) for field in fields))
+        .values_list(
+            *(as_text.get(field, field) for field in fields), "contact__attributes"
+        )
     )
     outcome_index = fields.index("outcome")
     labels = dict(Recipient.Outcome.choices)
 
     def rows():
         for row in queryset.iterator(chunk_size=chunk_size):
-            row = list(row)
+            *row, attributes = row
             row[outcome_index] = labels.get(row[outcome_index], row[outcome_index])
+            if not isinstance(attributes, dict):
+                attributes = {}
+            row.extend(_field_text(attributes.get(key)) for key in contact_fields)
             yield row
 
-    return [header for header, _ in RECIPIENT_EXPORT_COLUMNS], rows()
+    header = [header for header, _ in RECIPIENT_EXPORT_COLUMNS]
+    return [*header, *export_field_headers(contact_fields)], rows()
 
 
-def _database_written_columns() -> dict:
+def _field_text(value) -> str | None:
+    """A contact field as the database writes it (`->>`): text as it is,
+    anything else as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _database_written_columns(contact_fields: list[str]) -> dict:
     """Each export column as the database writes it: outcome labels, times
-    as ISO text and formula-safe text, the labels passed as parameters."""
+    as ISO text and formula-safe text, the labels and the contact fields'
+    keys passed as parameters."""
     text = set(recipient_export_text_columns())
     labels = Case(
         *[
@@ -226,6 +274,11 @@ def _database_written_columns() -> dict:
         else:
             expression = F(field)
         columns[f"column_{index}"] = expression
+    base = len(RECIPIENT_EXPORT_COLUMNS)
+    for offset, key in enumerate(contact_fields):
+        columns[f"column_{base + offset}"] = CsvSafeText(
+            KeyTextTransform(key, "contact__attributes")
+        )
     return columns
 
 
@@ -235,7 +288,8 @@ def campaign_recipients_export_copy(
     """The same export as CSV written by PostgreSQL itself (COPY … TO STDOUT),
     header row included: outcome labels, times and formula-safe cells are made
     in the query, so no row passes through Python. PostgreSQL only."""
-    columns = _database_written_columns()
+    contact_fields = campaign_export_fields(campaign=campaign)
+    columns = _database_written_columns(contact_fields)
     rows = (
         _exported_recipients(campaign=campaign, outcome=outcome)
         .annotate(**columns)
@@ -243,6 +297,7 @@ def campaign_recipients_export_copy(
         .values_list(*columns)
     )
     header = [name for name, _ in RECIPIENT_EXPORT_COLUMNS]
+    header += export_field_headers(contact_fields)
     yield "".join(csv_stream(header, [])).encode()  # BOM and header row
     yield from recipients_export_copy(rows)
 
@@ -254,5 +309,12 @@ def campaign_recipients_csv(
     PostgreSQL (several times faster), by Python elsewhere."""
     if connection.vendor == "postgresql":
         return campaign_recipients_export_copy(campaign=campaign, outcome=outcome)
-    header, rows = campaign_recipients_export(campaign=campaign, outcome=outcome)
-    return csv_stream(header, rows, text_columns=recipient_export_text_columns())
+    fields = campaign_export_fields(campaign=campaign)
+    header, rows = campaign_recipients_export(
+        campaign=campaign, outcome=outcome, contact_fields=fields
+    )
+    return csv_stream(
+        header,
+        rows,
+        text_columns=recipient_export_text_columns(field_count=len(fields)),
+    )

@@ -85,3 +85,23 @@ def test_the_python_writer_gives_rows_and_the_header(finished):
     sms_updated = header.index("sms updated")
     # ISO 8601 text (SQLite leaves out zero microseconds, PostgreSQL does not).
     assert dt.datetime.fromisoformat(exported[0][sms_updated]) == at(100)
+
+
+def test_the_export_adds_the_contacts_own_fields_formula_safe(finished):
+    campaign, rows = finished
+    contact = rows["read"].contact
+    contact.attributes = {"city": "=cmd|' /C calc'!A0", "first_name": "Ana"}
+    contact.save()
+    other = rows["queued"].contact
+    other.attributes = {"first_name": "Ben", "visits": 4}
+    other.save()
+
+    pieces = selectors.campaign_recipients_csv(campaign=campaign)
+    body = "".join(p if isinstance(p, str) else p.decode() for p in pieces)
+    table = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+
+    base = len(selectors.RECIPIENT_EXPORT_COLUMNS)
+    assert table[0][base:] == ["city", "first_name", "visits"]
+    by_phone = {row[0]: row[base:] for row in table[1:]}
+    assert by_phone[contact.phone] == ["'=cmd|' /C calc'!A0", "Ana", ""]
+    assert by_phone[other.phone] == ["", "Ben", "4"]
