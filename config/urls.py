@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from campaigns import views
+from campaigns.api.schema import schema_view
 from campaigns.api.views import TelesignCallbackView
 
 urlpatterns = [
@@ -20,7 +21,14 @@ urlpatterns = [
         TelesignCallbackView.as_view(),
         name="telesign_callbacks",
     ),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    # A page for browsers, the YAML file for any other client (CI's schemathesis
+    # reads it here); the files by name for tools that ask for one.
+    path("api/schema/", schema_view, name="api_schema"),
+    path(
+        "api/schema/openapi.<str:format>",
+        SpectacularAPIView.as_view(),
+        name="api_schema_file",
+    ),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,9 @@
 """The callback shapes, described for the published OpenAPI schema.
 
 The endpoint checks payloads with `campaigns.telesign.callbacks.parse_callback`
-(which accepts every format Telesign uses); these serializers document them.
+(which accepts every format Telesign uses); these serializers document them:
+delivery and read reports, and the replies people send back on Viber and by
+SMS.
 """
 
 from rest_framework import serializers
@@ -34,6 +36,55 @@ class DeliveryCallbackSerializer(serializers.Serializer):
         help_text='One object per channel tried, e.g. [{"viber": {"code": 3056, '
         '"description": "...", "reference_id": "...", "updated_on": "..."}}]',
     )
+
+
+class ViberReplyContentSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, help_text="What the person wrote.")
+    original_reference_id = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The reference id of the message they replied to.",
+    )
+
+
+class ReplyStatusSerializer(serializers.Serializer):
+    code = serializers.IntegerField(
+        required=False, help_text="1500: a message from the person."
+    )
+    updated_on = serializers.CharField(required=False, max_length=64)
+
+
+class ViberReplySerializer(serializers.Serializer):
+    """A reply sent on Viber to one of our messages."""
+
+    reference_id = serializers.CharField(max_length=64)
+    phone_number = serializers.RegexField(
+        r"^\+?[0-9]{7,15}$", help_text="The sender's number, digits only."
+    )
+    content = ViberReplyContentSerializer()
+    status = ReplyStatusSerializer(required=False)
+
+
+class SmsUserResponseSerializer(serializers.Serializer):
+    phone_number = serializers.RegexField(
+        r"^\+?[0-9]{7,15}$", help_text="The sender's number, digits only."
+    )
+    mo_message = serializers.CharField(
+        max_length=2000, help_text="What the person wrote, e.g. STOP."
+    )
+    keyword = serializers.CharField(required=False, max_length=100)
+    action = serializers.CharField(required=False, max_length=100)
+    sender_id = serializers.CharField(required=False, max_length=64)
+    iso_country_code = serializers.CharField(required=False, max_length=2)
+
+
+class SmsReplySerializer(serializers.Serializer):
+    """A reply sent by SMS (an opt-out keyword opts the contact out)."""
+
+    reference_id = serializers.CharField(max_length=64)
+    sub_resource = serializers.ChoiceField(choices=["mo_sms"])
+    submit_timestamp = serializers.CharField(required=False, max_length=64)
+    user_response = SmsUserResponseSerializer()
 
 
 class CallbackAnswerSerializer(serializers.Serializer):

@@ -2,7 +2,12 @@
 of a request (`CallbackReceived`), this view chooses the status and the body."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,16 +17,34 @@ from .serializers import (
     CallbackAnswerSerializer,
     CallbackErrorSerializer,
     DeliveryCallbackSerializer,
+    SmsReplySerializer,
+    ViberReplySerializer,
+)
+
+# One endpoint receives every kind of callback; the body says which it is.
+CALLBACK_BODY = PolymorphicProxySerializer(
+    component_name="TelesignCallback",
+    serializers=[DeliveryCallbackSerializer, ViberReplySerializer, SmsReplySerializer],
+    resource_type_field_name=None,
 )
 
 CALLBACK_SCHEMA = extend_schema(
-    request={"application/json": DeliveryCallbackSerializer},
+    request={"application/json": CALLBACK_BODY},
     responses={
-        200: CallbackAnswerSerializer,
-        202: CallbackAnswerSerializer,
-        400: CallbackErrorSerializer,
-        401: CallbackErrorSerializer,
-        413: CallbackErrorSerializer,
+        200: OpenApiResponse(
+            CallbackAnswerSerializer, description="Stored; applied if it could be."
+        ),
+        202: OpenApiResponse(
+            CallbackAnswerSerializer,
+            description="Stored; no message has its reference yet.",
+        ),
+        400: OpenApiResponse(
+            CallbackErrorSerializer, description="Not JSON, or not a callback shape."
+        ),
+        401: OpenApiResponse(
+            CallbackErrorSerializer, description="Missing or invalid signature."
+        ),
+        413: OpenApiResponse(CallbackErrorSerializer, description="Body too large."),
     },
     parameters=[
         OpenApiParameter(
@@ -33,6 +56,15 @@ CALLBACK_SCHEMA = extend_schema(
     ],
     auth=[],
     summary="Receive a Telesign callback",
+    description=(
+        "Telesign posts here: delivery reports (`status` and one `channel_status` "
+        "entry per channel tried), read notifications (status 3005), and the "
+        "replies people send back, on Viber (`content`) or by SMS "
+        "(`user_response`; an opt-out keyword such as STOP opts the contact "
+        "out). Each is signed with Telesign's callback signature over the raw "
+        "body, stored, and answered 200 (202 while no message has its "
+        "reference yet)."
+    ),
 )
 
 
