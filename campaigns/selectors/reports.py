@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Min, QuerySet
 
 from ..db.delivery_times import delivery_times
 from ..db.functions import EpochBucket
+from ..db.snapshot import read_snapshot
 from ..models import Campaign, Channel, ChannelAttempt, Recipient
 
 # Recipients whose outcome can still change.
@@ -206,8 +207,15 @@ def _rate(part: int, whole: int) -> float | None:
 def campaign_report_figures(*, campaign: Campaign) -> ReportFigures:
     """Every figure of a campaign's report, aggregated in the database.
 
-    A fixed number of queries whatever the campaign's size.
+    A fixed number of queries whatever the campaign's size, all reading one
+    snapshot: figures computed while callbacks arrive still agree (the
+    deliveries chart and the tiles count the same deliveries).
     """
+    with read_snapshot():
+        return _figures(campaign)
+
+
+def _figures(campaign: Campaign) -> ReportFigures:
     O = Recipient.Outcome  # noqa: E741 - short alias for a long enum
     recipients = Recipient.objects.filter(campaign=campaign, is_test=False)
     tally = _RecipientTally.of(recipients)

@@ -148,3 +148,47 @@ def test_a_report_is_live_while_its_campaign_sends_or_is_paused(status, expected
     assert selectors.campaign_report_live(campaign=campaign, figures=figures) is (
         expected
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_figures_agree_when_a_delivery_lands_while_they_are_computed():
+    """The tiles and the deliveries chart are separate queries: a callback
+    applied between them made the chart say "Viber (2)" beside a tile of 1."""
+    import threading
+
+    from django.db import connection
+
+    from ..factories import make_audience, make_contact
+    from ..report_helpers import make_recipient
+
+    contacts = [make_contact() for _ in range(2)]
+    campaign = make_campaign(
+        [make_audience(contacts=contacts)], status=Campaign.Status.SENDING
+    )
+    sent = {"send_status": "accepted", "sent_at": at(0)}
+    make_recipient(campaign, contacts[0], outcome="viber_delivered",
+                   delivered_at=at(5), **sent)  # fmt: skip
+    late = make_recipient(campaign, contacts[1], **sent)
+
+    def deliver():  # the callback, on its own connection
+        Recipient.objects.filter(pk=late.pk).update(
+            outcome="viber_delivered", delivered_at=at(6)
+        )
+        connection.close()
+
+    fired = []
+
+    def callback_after_first_recipient_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not fired and sql.startswith("SELECT") and "campaigns_recipient" in sql:
+            fired.append(threading.Thread(target=deliver))
+            fired[0].start()
+            fired[0].join(timeout=1.5)  # SQLite holds it until the figures are done
+        return result
+
+    with connection.execute_wrapper(callback_after_first_recipient_read):
+        figures = selectors.campaign_report_figures(campaign=campaign)
+    fired[0].join(timeout=30)
+
+    charted = sum(bucket.viber for bucket in figures.timeline.buckets)
+    assert charted == figures.viber_delivered
