@@ -117,6 +117,117 @@ def test_a_marketer_takes_a_campaign_from_image_to_export(
     export_csv(page, snap)
 
 
+@pytest.fixture
+def home_workspace(live_server, django_user_model, settings):
+    """A marketer and campaigns in every state the home shows, written before
+    the browser starts (its event loop then runs in this thread)."""
+    settings.PUBLIC_BASE_URL = live_server.url  # where the thumbnails load from
+    user = django_user_model.objects.create_user(
+        username="mara", password=PASSWORD, is_staff=True
+    )
+    roles_ensure()
+    user.groups.add(Group.objects.get(name="Marketer"))
+    return live_server.url, home_campaigns()
+
+
+def test_a_marketer_starts_from_the_home_on_a_laptop_and_a_phone(
+    home_workspace, browser_page
+):
+    """The home at 1366x768 and at a 390 px phone width: what is sending, what
+    comes next, recent results; the campaign list fits the laptop's width."""
+    page, (base, names) = browser_page, home_workspace
+    page.set_viewport_size({"width": 1366, "height": 768})
+    snap = screenshots(page)
+    log_in(page, base, snap)
+
+    assert names["sending"] in page.inner_text("#home-sending")
+    assert "12 of 20" in page.inner_text("#home-sending")
+    assert names["scheduled"] in page.inner_text("#home-scheduled")
+    assert names["finished"] in page.inner_text("#home-results")
+    assert "Callback events" in page.inner_text("#home-records")
+    snap("home-laptop")
+    campaign_list_fits(page, base, snap)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/admin/")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, "the home scrolls sideways on a phone"
+    assert page.is_visible("#home-sending progress")
+    snap("home-phone")
+
+
+def home_campaigns() -> dict[str, str]:
+    """A campaign sending (12 of 20 sent), one scheduled and one finished."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns import services
+    from campaigns.models import Campaign
+
+    from .factories import make_audience, make_campaign, make_contact, make_image
+    from .report_helpers import make_recipient
+
+    now = timezone.now()
+    image = make_image("Spring sale banner", format="PNG")
+    contacts = [make_contact(name=f"Person {i}") for i in range(20)]
+    audience = make_audience("Spring customers", contacts)
+    sending = make_campaign(
+        [audience],
+        name="Spring sale: two for one on every pair of trainers this weekend",
+        image=image,
+        status=Campaign.Status.SENDING,
+        started_at=now - timedelta(minutes=3),
+    )
+    finished = make_campaign(
+        [audience],
+        name="Winter boots launch",
+        image=image,
+        status=Campaign.Status.COMPLETED,
+        started_at=now - timedelta(days=2),
+        completed_at=now - timedelta(days=2, minutes=-30),
+    )
+    for index, contact in enumerate(contacts):
+        sent = {"send_status": "accepted", "sent_at": now - timedelta(seconds=index)}
+        make_recipient(sending, contact, **(sent if index < 12 else {}))
+        delivered = "viber_delivered" if index % 4 else "sms_delivered"
+        make_recipient(finished, contact, outcome=delivered, **sent)
+    for campaign in (sending, finished):
+        services.campaign_report_refresh(campaign=campaign)
+    scheduled = make_campaign(
+        [audience],
+        name="Black Friday early access",
+        image=image,
+        status=Campaign.Status.SCHEDULED,
+        scheduled_at=now + timedelta(days=2),
+    )
+    return {
+        "sending": sending.name,
+        "scheduled": scheduled.name,
+        "finished": finished.name,
+    }
+
+
+def campaign_list_fits(page, base, snap) -> None:
+    """At 1366 px, beside the navigation and the filters: every Report link
+    whole, names on at most two lines, nothing scrolled out of sight."""
+    page.goto(f"{base}/admin/campaigns/campaign/")
+    results = page.query_selector("#changelist .results")
+    snap("campaign-list-laptop")
+    hidden = results.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert hidden <= 0, f"{hidden} px of the campaign list scroll out of sight"
+    for link in page.query_selector_all("#result_list a.report-link"):
+        assert link.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+        assert link.inner_text() == "Report"
+    heights = [
+        name.bounding_box()["height"]
+        for name in page.query_selector_all("#result_list .field-name a")
+    ]
+    assert max(heights) <= 2 * min(heights) + 1, heights  # one line is the shortest
+
+
 def screenshots(page):
     """A function that saves the page as the next numbered screenshot, and
     fails if the browser has reported a Content-Security-Policy violation."""
@@ -248,6 +359,11 @@ def wait_for_report(page, base, snap, campaign_id: int) -> None:
     assert tiles["sms_delivered"] == EXPECTED_OUTCOMES["sms_delivered"]
     assert tiles["failed"] == EXPECTED_OUTCOMES["failed"]
     assert page.query_selector("#outcome-chart") is not None
+    # The deliveries chart counts what the tiles count.
+    described = page.text_content("#timeline-chart-desc")
+    assert described.startswith(
+        f"{tiles['viber_delivered']} Viber and {tiles['sms_delivered']} SMS deliveries"
+    ), described
     snap("report")
 
 

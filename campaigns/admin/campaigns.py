@@ -36,9 +36,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         "report_link",
         "status_column",
         "progress_column",
-        "completion_rate_column",
-        "viber_rate_column",
-        "fallback_rate_column",
+        "results_column",
     ]
     list_filter = ["status", "message_type", "sms_fallback_enabled"]
     search_fields = ["name"]

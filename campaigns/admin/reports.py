@@ -81,20 +81,19 @@ class CampaignReportsAdminMixin:
             whole_percent(report.progress),
         )
 
-    @admin.display(description="On Viber", ordering="report__viber_delivery_rate")
-    def viber_rate_column(self, obj):
+    @admin.display(description="Results", ordering="report__completion_rate")
+    def results_column(self, obj):
+        """Delivered (by either channel), then on Viber and fallen back."""
         report = getattr(obj, "report", None)
-        return whole_percent(report.viber_delivery_rate if report else None)
-
-    @admin.display(description="Fallback", ordering="report__fallback_rate")
-    def fallback_rate_column(self, obj):
-        report = getattr(obj, "report", None)
-        return whole_percent(report.fallback_rate if report else None)
-
-    @admin.display(description="Delivered", ordering="report__completion_rate")
-    def completion_rate_column(self, obj):
-        report = getattr(obj, "report", None)
-        return whole_percent(report.completion_rate if report else None)
+        if report is None or report.completion_rate is None:
+            return "—"
+        return format_html(
+            '{} delivered<br><span class="campaign-when">{} on Viber · {} fell '
+            "back</span>",
+            whole_percent(report.completion_rate),
+            whole_percent(report.viber_delivery_rate),
+            whole_percent(report.fallback_rate),
+        )
 
     @admin.display(description="Status", ordering="status")
     def status_column(self, obj):
