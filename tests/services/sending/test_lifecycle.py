@@ -72,7 +72,8 @@ def test_refused_credentials_pause_the_campaign_with_a_clear_reason(sandbox):
     assert summary.stopped_because == "credentials refused"
     assert campaign.status == Campaign.Status.PAUSED
     assert "refused the credentials" in campaign.status_reason
-    assert "TELESIGN_API_KEY" in campaign.status_reason
+    assert "customer id and API key" in campaign.status_reason
+    assert "TELESIGN_API_KEY" not in campaign.status_reason  # no setting names
     assert ledger(sandbox)["accepted"] == 0
     assert (
         Recipient.objects.filter(campaign=campaign, send_status=RS.QUEUED).count() == 5
