@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .external_urls import UrlRejected, public_https_url_check
 from .images import ImageRejected, image_prepare
@@ -172,6 +173,20 @@ class CampaignForm(forms.ModelForm):
                 attrs={"rows": 4, "cols": 60, "data-sms-counter": "1"}
             ),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scheduled_at" in self.fields:
+            # Entered in the page's time zone (the workspace's), said by name.
+            zone = timezone.get_current_timezone_name()
+            self.fields[
+                "scheduled_at"
+            ].help_text = f"Date and time in {zone}. Empty: start on launch."
+
+    def clean_sms_text(self):
+        # Browsers post line breaks as "\r\n"; the SMS carries one "\n", as the
+        # live counter counts it.
+        return (self.cleaned_data.get("sms_text") or "").replace("\r\n", "\n")
 
     def clean(self):
         cleaned = super().clean()

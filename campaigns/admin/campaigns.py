@@ -16,9 +16,16 @@ from django.utils.html import format_html, format_html_join
 from .. import selectors, services
 from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
-from ..sms import sms_segments
 from ..telesign import SendStatus, telesign_uses_sandbox
 from .base import AdminPage, CustomPagesMixin, id_from_request
+from .building import (
+    BUILDING_READONLY,
+    CampaignBuildingAdminMixin,
+    contact_label,
+    quiet_hours_text,
+    starts_text,
+    waiting_text,
+)
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
 
@@ -27,7 +34,12 @@ TEST_SENDS_SHOWN = 50
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmin):
+class CampaignAdmin(
+    CampaignBuildingAdminMixin,
+    CampaignReportsAdminMixin,
+    CustomPagesMixin,
+    admin.ModelAdmin,
+):
     form = CampaignForm
     list_display = [
         "name",
@@ -46,72 +58,22 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     filter_horizontal = ["audiences"]
     list_select_related = ["image", "report"]
     autocomplete_fields = []
-    fieldsets = [
-        (None, {"fields": ["name", "status", "status_reason"]}),
-        (
-            "Viber message",
-            {"fields": ["image", "image_preview", "viber_template", "message_type"]},
-        ),
-        (
-            "SMS",
-            {
-                "fields": [
-                    "channels_summary",
-                    "sms_fallback_enabled",
-                    "sms_only",
-                    "fallback_time",
-                    "sms_text",
-                    "sms_length",
-                ]
-            },
-        ),
-        (
-            "Audience",
-            {"fields": ["audiences", "audience_summary", "estimated_cost"]},
-        ),
-        (
-            "Sending",
-            {
-                "fields": [
-                    "scheduled_at",
-                    "max_send_rate",
-                    "send_window_start",
-                    "send_window_end",
-                    "send_progress",
-                ]
-            },
-        ),
-        ("Approval", {"fields": ["approval", "test_sends"]}),
-        (
-            "History",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "audit_trail_link",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                    "started_at",
-                    "completed_at",
-                ],
-            },
-        ),
-    ]
 
     class Media:
-        js = ["campaigns/sms_counter.js", "campaigns/confirm.js"]
-        css = {"all": ["campaigns/admin.css"]}
+        js = [
+            "campaigns/sms_counter.js",
+            "campaigns/confirm.js",
+            "campaigns/campaign_steps.js",
+            "campaigns/campaign_live.js",
+        ]
+        css = {"all": ["campaigns/admin.css", "campaigns/campaign_builder.css"]}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [
             "status",
             "status_reason",
             "send_progress",
-            "image_preview",
-            "sms_length",
-            "channels_summary",
-            "audience_summary",
-            "estimated_cost",
+            *BUILDING_READONLY,
             "approval",
             "test_sends",
             "audit_trail_link",
@@ -144,48 +106,35 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     def image_thumbnail(self, obj):
         return image_thumbnail(obj.image)
 
-    @admin.display(description="Image preview")
-    def image_preview(self, obj):
-        if not obj.pk:
-            return "Shown after saving."
-        return image_thumbnail(obj.image, size="medium")
-
-    @admin.display(description="Length")
-    def sms_length(self, obj):
-        segments = sms_segments(obj.sms_text or "")
-        return (
-            f"{segments.characters} characters, {segments.segments} segment(s), "
-            f"{segments.encoding} (before personalisation)"
-        )
-
     @admin.display(description="Channels")
     def channels_summary(self, obj):
         return f"{obj.channels.label} — {channels_description(obj)}"
-
-    @admin.display(description="Recipients targeted")
-    def audience_summary(self, obj):
-        if not obj.pk:
-            return "Shown after saving."
-        summary = selectors.campaign_audience_summary(campaign=obj)
-        return (
-            f"{summary['targeted']} recipient(s) would be messaged: "
-            f"{summary['contacts']} contact(s) in the audiences, "
-            f"{summary['opted_out']} opted out and excluded."
-        )
 
     @admin.display(description="Progress")
     def send_progress(self, obj):
         if not obj.pk or obj.status == Campaign.Status.DRAFT:
             return "Not launched yet."
+        if obj.status == Campaign.Status.SCHEDULED and obj.scheduled_at:
+            return f"{starts_text(obj.scheduled_at)}."
         progress = selectors.campaign_send_progress(campaign=obj)
         labels = dict(Recipient.SendStatus.choices)
-        return (
+        counts = (
             format_html_join(
                 ", ",
                 "{}: {}",
                 ((labels[key], count) for key, count in progress.items() if count),
             )
             or "No recipients."
+        )
+        waiting = selectors.campaign_recipients_waiting_for_window(
+            campaign=obj, now=timezone.now()
+        )
+        if not waiting:
+            return counts
+        return format_html(
+            '{}<br><span id="waiting-for-window">{}</span>',
+            counts,
+            waiting_text(waiting=waiting, campaign=obj),
         )
 
     def has_launch_permission(self, request, obj=None):
@@ -299,6 +248,7 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         AdminPage(
             "<int:campaign_id>/launch/", "launch_view", "campaigns_campaign_launch"
         ),
+        AdminPage("live/", "live_view", "campaigns_campaign_live"),
         AdminPage(
             "<int:campaign_id>/control/<str:action>/",
             "control_view",
@@ -332,8 +282,20 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         campaign = self.page_object(
             campaign_id, allowed=self.has_view_permission(request)
         )
+        picker = preview_picker(
+            request.GET,
+            campaign=campaign,
+            show_contacts=request.user.has_perm("campaigns.view_contact"),
+        )
         preview = selectors.campaign_preview(
-            campaign=campaign, contact_id=id_from_request(request.GET.get("contact"))
+            campaign=campaign, contact_id=picker["contact_id"]
+        )
+        position = (
+            selectors.campaign_contact_position(
+                campaign=campaign, contact=preview.contact
+            )
+            if preview.contact
+            else None
         )
         return self.page_response(
             request,
@@ -342,11 +304,14 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             original=campaign,
             campaign=campaign,
             preview=preview,
-            **preview_contact_choices(
-                preview.sample_contacts,
+            **picker,
+            contact_position=position,
+            contact_label=contact_label(
                 preview.contact,
-                show_contacts=request.user.has_perm("campaigns.view_contact"),
+                show_contacts=picker["show_contacts"],
+                position=position,
             ),
+            targeted=selectors.campaign_audience_summary(campaign=campaign)["targeted"],
             channels_description=channels_description(campaign),
         )
 
@@ -375,6 +340,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             estimate=selectors.campaign_launch_estimate(campaign=campaign),
             problems=services.campaign_launch_problems(campaign=campaign),
             channels_description=channels_description(campaign),
+            quiet_hours=quiet_hours_text(campaign),
+            starts=starts_text(campaign.scheduled_at) if campaign.scheduled_at else "",
             uses_sandbox=telesign_uses_sandbox(),
         )
 
@@ -420,7 +387,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             else:
                 for outcome in outcomes:
                     self.message_user(request, *message_for_test_send(outcome))
-                return HttpResponseRedirect(self._change_url(campaign))
+                # Back to the review step, where the test numbers were typed.
+                return HttpResponseRedirect(f"{self._change_url(campaign)}#review")
         return self.page_response(
             request,
             "admin/campaigns/campaign/test_send.html",
@@ -431,17 +399,27 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         )
 
 
-def preview_contact_choices(sample_contacts, contact, *, show_contacts: bool) -> dict:
-    """The preview's contact picker: each contact's name and number for someone
-    allowed to see contacts, "Contact 1", "Contact 2" … for anyone else."""
-    labels = {
-        c.pk: str(c) if show_contacts else f"Contact {position}"
-        for position, c in enumerate(sample_contacts, start=1)
+def preview_picker(params, *, campaign: Campaign, show_contacts: bool) -> dict:
+    """The preview's contact picker over every targeted contact: a search by
+    name or number for someone allowed to see contacts; for anyone else a
+    position ("Contact 1234"), which reveals nobody's name or number."""
+    contact_id = id_from_request(params.get("contact"))
+    if not show_contacts:
+        position = id_from_request(params.get("position"))
+        if position is not None:
+            chosen = selectors.campaign_contact_at(campaign=campaign, position=position)
+            contact_id = chosen.pk if chosen else None
+        return {"show_contacts": False, "contact_id": contact_id}
+    query = (params.get("q") or "").strip()[:100]
+    matches = selectors.campaign_contacts_search(campaign=campaign, query=query)
+    if contact_id is None and query and matches:
+        contact_id = matches[0].pk
+    return {
+        "show_contacts": True,
+        "contact_id": contact_id,
+        "query": query,
+        "matches": matches,
     }
-    label = ""
-    if contact is not None:
-        label = labels.get(contact.pk) or (str(contact) if show_contacts else "Contact")
-    return {"contact_choices": list(labels.items()), "contact_label": label}
 
 
 def channels_description(campaign: Campaign) -> str:
@@ -460,8 +438,7 @@ def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str
     """What a launch did, for the message shown after it."""
     if result.scheduled:
         return (
-            f"“{campaign}” is scheduled to start at "
-            f"{result.campaign.scheduled_at:%Y-%m-%d %H:%M %Z}."
+            f"“{campaign}” is scheduled. {starts_text(result.campaign.scheduled_at)}."
         )
     to_message = result.recipients - result.suppressed
     return (

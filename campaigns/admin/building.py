@@ -1,0 +1,369 @@
+"""Building a campaign: the editor as guided steps, its live figures and review.
+
+The add and change form is one Django form whose fieldsets are steps (name
+and image → audience → message → schedule and limits → review);
+campaign_steps.js shows one step at a time, and without JavaScript every step
+is shown at once. While the marketer types, campaign_live.js asks `live_view`
+what the form as typed would message and cost, and fills the rows marked
+`data-live` (the side panel and the review). Saving, placeholder checks,
+approvals and test sends stay with the form and the services.
+"""
+
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+
+from .. import selectors
+from ..charts import percent
+from ..models import Campaign
+from ..sms import sms_length_summary
+from .base import id_from_request, ids_from_request
+from .workspace import image_thumbnail
+
+STEPS = [
+    (
+        "Name and image",
+        {
+            "classes": ["step"],
+            "fields": [
+                "name",
+                "image",
+                "image_preview",
+                "viber_template",
+                "message_type",
+            ],
+        },
+    ),
+    ("Audience", {"classes": ["step"], "fields": ["audiences", "audience_summary"]}),
+    (
+        "Message",
+        {
+            "classes": ["step"],
+            "fields": [
+                "channels_summary",
+                "sms_fallback_enabled",
+                "sms_only",
+                "fallback_time",
+                "sms_text",
+                "sms_length",
+            ],
+        },
+    ),
+    (
+        "Schedule and limits",
+        {
+            "classes": ["step"],
+            "description": "Quiet hours: with both times set, recipients are "
+            "messaged only between them in their own local time (from their "
+            "phone number's country and area); the others wait for their "
+            "window. Leave both empty to send at any hour.",
+            "fields": [
+                "scheduled_at",
+                "max_send_rate",
+                "send_window_start",
+                "send_window_end",
+            ],
+        },
+    ),
+    (
+        "Review",
+        {
+            "classes": ["step", "review"],
+            "fields": [
+                "review_phone",
+                "review_figures",
+                "approval",
+                "test_send_panel",
+                "test_sends",
+            ],
+        },
+    ),
+]
+STATUS = ("Status", {"fields": ["status", "status_reason", "send_progress"]})
+HISTORY = (
+    "History",
+    {
+        "classes": ["collapse"],
+        "fields": [
+            "audit_trail_link",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "completed_at",
+        ],
+    },
+)
+# Rows the steps show that nobody types into.
+BUILDING_READONLY = [
+    "image_preview",
+    "audience_summary",
+    "channels_summary",
+    "sms_length",
+    "review_phone",
+    "review_figures",
+    "test_send_panel",
+]
+
+
+def live(key: str, text) -> str:
+    """A row's text, marked so campaign_live.js replaces it as the form changes."""
+    return format_html('<span data-live="{}">{}</span>', key, text)
+
+
+def recipients_text(*, contacts: int, opted_out: int, targeted: int) -> str:
+    if not contacts:
+        return "No contacts yet: choose one or more audiences."
+    return (
+        f"{number_format(targeted, force_grouping=True)} recipient(s) would be "
+        f"messaged: {number_format(contacts, force_grouping=True)} contact(s) in "
+        f"the audiences, {number_format(opted_out, force_grouping=True)} opted "
+        "out and excluded."
+    )
+
+
+def cost_text(campaign: Campaign, *, targeted: int, estimate: dict | None) -> str:
+    """The estimated cost of messaging `targeted` recipients, in words."""
+    if estimate is None:
+        return "No prices are configured, so no cost is estimated."
+    total = f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s)"
+    if not campaign.sends_viber:
+        return f"{total}: an SMS to each ({campaign.channels.label})."
+    if not campaign.sends_sms:
+        return f"{total}: Viber {estimate['viber']} ({campaign.channels.label})."
+    basis = (
+        "measured on finished campaigns"
+        if estimate["fallback_share_measured"]
+        else "assumed"
+    )
+    return (
+        f"{total}: Viber {estimate['viber']}, SMS {estimate['sms']} at a "
+        f"{percent(estimate['fallback_share'])} fallback rate ({basis}); at most "
+        f"{estimate['worst']} if every recipient falls back."
+    )
+
+
+def duration_text(*, targeted: int, rate: int, minutes: int) -> str:
+    return f"At most {rate} message(s) per second: about {minutes} minute(s)."
+
+
+def starts_text(moment) -> str:
+    """ "Starts 3 Dec 09:00 Europe/Kyiv": in the time zone the page is shown in,
+    by its name."""
+    local = timezone.localtime(moment)
+    return f"Starts {local.day} {local:%b %H:%M} {timezone.get_current_timezone_name()}"
+
+
+def quiet_hours_text(campaign: Campaign) -> str:
+    """The send window said once, as the quiet hours it leaves."""
+    if not campaign.has_send_window:
+        return "No quiet hours: recipients are messaged at any hour."
+    return (
+        f"Quiet hours: nothing is sent between "
+        f"{campaign.send_window_end:%H:%M} and {campaign.send_window_start:%H:%M} "
+        "in each recipient's local time."
+    )
+
+
+def waiting_text(*, waiting: int, campaign: Campaign) -> str:
+    return (
+        f"{number_format(waiting, force_grouping=True)} waiting for "
+        f"{campaign.send_window_start:%H:%M} local time in their zone."
+    )
+
+
+def _flag(raw: str | None) -> bool:
+    return (raw or "") in ("1", "on", "true")
+
+
+def _rate(raw: str | None) -> int:
+    value = id_from_request(raw) or 1
+    return min(value, 1000)
+
+
+def draft_from_request(params) -> tuple[Campaign, int | None, list[int]]:
+    """The campaign as the form holds it (unsaved), its image id and audience ids."""
+    draft = Campaign(
+        sms_text=(params.get("sms_text") or "").replace("\r\n", "\n"),
+        sms_fallback_enabled=_flag(params.get("sms_fallback_enabled")),
+        sms_only=_flag(params.get("sms_only")),
+        max_send_rate=_rate(params.get("max_send_rate")),
+    )
+    return (
+        draft,
+        id_from_request(params.get("image")),
+        ids_from_request(params.get("audiences")),
+    )
+
+
+def contact_label(contact, *, show_contacts: bool, position: int | None) -> str:
+    """A contact as the preview names it: name and number for someone allowed
+    to see contacts, "Contact 12" (its place among the targeted) otherwise."""
+    if contact is None:
+        return ""
+    if show_contacts:
+        return str(contact)
+    return f"Contact {position}" if position else "Contact"
+
+
+class CampaignBuildingAdminMixin:
+    """The editor's steps, its live figures and its review rows."""
+
+    def get_fieldsets(self, request, obj=None):
+        steps = STEPS
+        if not self.has_launch_permission(request):
+            review = dict(steps[-1][1])
+            review["fields"] = [f for f in review["fields"] if f != "test_send_panel"]
+            steps = [*steps[:-1], (steps[-1][0], review)]
+        return steps if obj is None else [STATUS, *steps, HISTORY]
+
+    def live_view(self, request):
+        """What the form as typed would message and cost (JSON for the editor)."""
+        self.page_permission_check(self.has_view_permission(request))
+        draft, image_id, audience_ids = draft_from_request(request.GET)
+        figures = selectors.campaign_draft_figures(
+            draft=draft, image_id=image_id, audience_ids=audience_ids
+        )
+        show_contacts = request.user.has_perm("campaigns.view_contact")
+        image = figures.image
+        return JsonResponse(
+            {
+                "image": {"name": image.name, "url": image.public_url}
+                if image
+                else None,
+                "recipients": recipients_text(
+                    contacts=figures.contacts,
+                    opted_out=figures.opted_out,
+                    targeted=figures.targeted,
+                ),
+                "targeted": figures.targeted,
+                "cost": cost_text(
+                    draft, targeted=figures.targeted, estimate=figures.cost
+                ),
+                "duration": duration_text(
+                    targeted=figures.targeted,
+                    rate=draft.max_send_rate,
+                    minutes=figures.duration_minutes,
+                ),
+                "channels": draft.channels.label,
+                "sends_sms": draft.sends_sms,
+                "sends_viber": draft.sends_viber,
+                "sms_text": figures.sms_text,
+                "sms_length": figures.sms_length,
+                "sms_problems": figures.sms_problems,
+                "sms_blank": figures.sms_blank,
+                "contact": contact_label(
+                    figures.contact, show_contacts=show_contacts, position=1
+                ),
+            }
+        )
+
+    # --- rows of the steps ---------------------------------------------------
+
+    def image_preview(self, obj):
+        thumbnail = image_thumbnail(obj.image, size="medium") if obj.image_id else ""
+        return live("image", thumbnail or "Choose an image to see it here.")
+
+    image_preview.short_description = "Image preview"
+
+    def audience_summary(self, obj):
+        if not obj.pk:
+            return live("recipients", "Choose one or more audiences.")
+        summary = selectors.campaign_audience_summary(campaign=obj)
+        return live("recipients", recipients_text(**summary))
+
+    audience_summary.short_description = "Recipients targeted"
+
+    def sms_length(self, obj):
+        # The live counter (sms_counter.js) rewrites this row as the text changes.
+        return format_html(
+            '<span data-sms-length id="sms-length">{}</span>',
+            sms_length_summary(obj.sms_text or ""),
+        )
+
+    sms_length.short_description = "Length"
+
+    def review_phone(self, obj):
+        """The message as a phone shows it, for the first targeted contact."""
+        return format_html(
+            '<div class="phones review-phones">'
+            '<section class="phone" data-live-show="sends_viber">'
+            '<header class="phone-header viber">Viber</header>'
+            '<div class="phone-screen"><div class="bubble viber-bubble">{}</div>'
+            "</div></section>"
+            '<section class="phone" data-live-show="sends_sms">'
+            '<header class="phone-header sms">SMS</header>'
+            '<div class="phone-screen"><div class="bubble sms-bubble">{}</div>'
+            '<p class="phone-meta">{}</p><ul class="errorlist" '
+            'data-live="sms_problems"></ul></div></section></div>'
+            '<p class="preview-note">Personalised for {}.</p>',
+            live("image", image_thumbnail(obj.image) if obj.image_id else "—"),
+            live("sms_text", obj.sms_text or ""),
+            live("sms_length", sms_length_summary(obj.sms_text or "")),
+            live("contact", "the first targeted contact"),
+        )
+
+    review_phone.short_description = "Preview"
+
+    def review_figures(self, obj):
+        """Recipients, cost, duration, start and quiet hours, in one list."""
+        figures = self._saved_figures(obj)
+        start = (
+            starts_text(obj.scheduled_at)
+            if obj.scheduled_at
+            else "Starts when launched."
+        )
+        return format_html(
+            '<ul class="review-figures" id="review-figures">'
+            "<li>{}</li><li>{}</li><li>{}</li><li>{}</li><li>{}</li></ul>",
+            live("recipients", figures["recipients"]),
+            live("cost", figures["cost"]),
+            live("duration", figures["duration"]),
+            start,
+            quiet_hours_text(obj),
+        )
+
+    review_figures.short_description = "What a launch would do"
+
+    def _saved_figures(self, obj) -> dict[str, str]:
+        if not obj.pk:
+            waiting = "Shown once the earlier steps are filled in."
+            return {"recipients": waiting, "cost": waiting, "duration": waiting}
+        estimate = selectors.campaign_launch_estimate(campaign=obj)
+        cost = selectors.campaign_cost_estimate(
+            campaign=obj, targeted=estimate.targeted
+        )
+        return {
+            "recipients": recipients_text(
+                contacts=estimate.contacts,
+                opted_out=estimate.opted_out,
+                targeted=estimate.targeted,
+            ),
+            "cost": cost_text(obj, targeted=estimate.targeted, estimate=cost),
+            "duration": duration_text(
+                targeted=estimate.targeted,
+                rate=obj.max_send_rate,
+                minutes=estimate.duration_minutes,
+            ),
+        }
+
+    def test_send_panel(self, obj):
+        """Test numbers and a button sending the saved campaign to them (the
+        button posts to the test-send page; the rest of the form is ignored)."""
+        if not obj.pk:
+            return "Save the campaign to send it to a few test phones."
+        if obj.status not in (*Campaign.EDITABLE_STATUSES, Campaign.Status.PAUSED):
+            return "—"
+        return format_html(
+            '<div class="test-send-panel"><label for="test-phones">Send the saved '
+            "campaign now to (up to 5 numbers, one per line or separated by "
+            'commas)</label><textarea name="phones" id="test-phones" rows="2" '
+            'cols="40"></textarea><button type="submit" class="button" '
+            'formaction="{}" formnovalidate id="test-send-button">Send test'
+            "</button></div>",
+            reverse("admin:campaigns_campaign_test_send", args=[obj.pk]),
+        )
+
+    test_send_panel.short_description = "Test send"
