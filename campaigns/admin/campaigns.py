@@ -152,7 +152,7 @@ class CampaignAdmin(
                 "Not approved yet: someone other than its author, with the Approver "
                 "role, must approve it before it can start."
             )
-        return "Not approved (approval is optional: FOUR_EYES_LAUNCH is off)."
+        return "Not approved (approval is optional in this workspace)."
 
     @admin.display(description="Test sends")
     def test_sends(self, obj):

@@ -75,7 +75,7 @@
     var wanted = window.location.hash.slice(1);
     var start = steps.findIndex(function (step) { return step.id === wanted; });
     var withError = steps.findIndex(function (step) {
-      return step.querySelector(".errorlist, .errors") !== null;
+      return step.querySelector(".errorlist li, .errors") !== null;
     });
     show(withError >= 0 ? withError : Math.max(start, 0), false);
   }
