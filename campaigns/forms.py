@@ -2,6 +2,7 @@
 
 import json
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -250,6 +251,17 @@ class TestSendForm(forms.Form):
     def clean_phones(self):
         raw = self.cleaned_data["phones"].replace(",", "\n").splitlines()
         return [line.strip() for line in raw if line.strip()]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", f"The workspace's ({settings.WORKSPACE_TIME_ZONE})"),
+            *((name, name) for name in sorted(available_timezones())),
+        ]
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):

@@ -876,6 +876,22 @@ class LoginThrottle(models.Model):
         return f"{self.get_scope_display()} {self.key}: {self.attempts}"
 
 
+class UserPreference(models.Model):
+    """What one person chooses for themselves: the time zone they enter and
+    read times in (blank: the workspace's, WORKSPACE_TIME_ZONE)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="preference",
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone or 'workspace time zone'}"
+
+
 class WorkerHeartbeat(models.Model):
     """A running task worker, seen at `last_seen_at` (see `run_worker`)."""
 

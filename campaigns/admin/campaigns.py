@@ -26,6 +26,7 @@ from .building import (
     starts_text,
     waiting_text,
 )
+from .preferences import TimeZonePageMixin
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
 
@@ -36,6 +37,7 @@ TEST_SENDS_SHOWN = 50
 @admin.register(Campaign)
 class CampaignAdmin(
     CampaignBuildingAdminMixin,
+    TimeZonePageMixin,
     CampaignReportsAdminMixin,
     CustomPagesMixin,
     admin.ModelAdmin,
@@ -249,6 +251,7 @@ class CampaignAdmin(
             "<int:campaign_id>/launch/", "launch_view", "campaigns_campaign_launch"
         ),
         AdminPage("live/", "live_view", "campaigns_campaign_live"),
+        AdminPage("time-zone/", "time_zone_view", "campaigns_campaign_time_zone"),
         AdminPage(
             "<int:campaign_id>/control/<str:action>/",
             "control_view",

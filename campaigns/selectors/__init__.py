@@ -69,6 +69,7 @@ from .personalisation import (
     campaign_sms_problems,
     sms_text_problems,
 )
+from .preferences import user_time_zone
 from .reports import (
     ACTIVE_STATUSES,
     FAILURE_REASONS_SHOWN,
@@ -157,4 +158,5 @@ __all__ = [
     "recipient_timeline",
     "sms_text_problems",
     "system_health",
+    "user_time_zone",
 ]

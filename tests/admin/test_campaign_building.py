@@ -248,3 +248,32 @@ def test_the_campaign_page_counts_recipients_waiting_for_their_window(
         '<span id="waiting-for-window">3 waiting for 09:00 local time in their '
         "zone.</span>"
     ) in page
+
+
+def test_a_marketer_works_in_their_own_time_zone(
+    marketer_client, records, admin_client
+):
+    page = reverse("admin:campaigns_campaign_time_zone")
+    assert "The workspace&#x27;s (UTC)" in marketer_client.get(page).content.decode()
+    refused = marketer_client.post(page, {"time_zone": "Mars/Olympus"})
+    assert "Select a valid choice" in refused.content.decode()
+    marketer_client.post(page, {"time_zone": "America/New_York"})
+    add = marketer_client.get(reverse("admin:campaigns_campaign_add")).content.decode()
+    assert "Date and time in America/New_York" in add
+    marketer_client.post(
+        reverse("admin:campaigns_campaign_add"),
+        campaign_form_data(
+            records["imageasset"].pk,
+            audiences=[records["audience"].pk],
+            scheduled_at_0="2030-12-03",
+            scheduled_at_1="09:00",
+        ),
+    )
+    campaign = Campaign.objects.get(name="New campaign")
+    assert campaign.scheduled_at == dt.datetime(2030, 12, 3, 14, 0, tzinfo=dt.UTC)
+    launch = reverse("admin:campaigns_campaign_launch", args=[campaign.pk])
+    assert "Starts 3 Dec 09:00 America/New_York." in (
+        marketer_client.get(launch).content.decode()
+    )
+    # Someone else still works in the workspace's zone.
+    assert "Starts 3 Dec 14:00 UTC." in admin_client.get(launch).content.decode()
