@@ -188,10 +188,12 @@ def build_campaign(page, base, snap) -> int:
     page.goto(f"{base}/admin/campaigns/campaign/add/")
     page.fill("#id_name", "Spring sale")
     page.select_option("#id_image", label="Spring sale")
-    page.fill("#id_fallback_time", "60")
-    page.fill("#id_sms_text", "Hi {first_name}, 2 for 1 this weekend!")
+    page.click("text=Next: Audience")
     page.select_option("#id_audiences_from", label="Spring customers")
     page.click("#id_audiences_add")
+    page.click("text=Next: Message")
+    page.fill("#id_fallback_time", "60")
+    page.fill("#id_sms_text", "Hi {first_name}, 2 for 1 this weekend!")
     snap("campaign-form")
     page.click("input[name=_continue]")
     page.wait_for_selector("text=10 recipient(s) would be messaged")
@@ -206,7 +208,7 @@ def build_campaign(page, base, snap) -> int:
     assert page.is_visible("text=10 recipient(s) would be messaged")
     # The browser's event loop runs in this thread: read ids from the page,
     # not the database.
-    campaign_id = int(page.url.rstrip("/").split("/")[-2])
+    campaign_id = int(page.url.split("#")[0].rstrip("/").split("/")[-2])
     page.click("text=Preview")
     assert "Hi Person 0, 2 for 1 this weekend!" in page.content()
     snap("preview")

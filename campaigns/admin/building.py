@@ -220,9 +220,15 @@ class CampaignBuildingAdminMixin:
         return steps if obj is None else [STATUS, *steps, HISTORY]
 
     def live_view(self, request):
-        """What the form as typed would message and cost (JSON for the editor)."""
-        self.page_permission_check(self.has_view_permission(request))
-        draft, image_id, audience_ids = draft_from_request(request.GET)
+        """What the form as typed would message and cost (JSON for the editor).
+
+        Posted (an SMS text may be longer than a URL a server accepts), and
+        only for people who may edit campaigns: any text may be personalised.
+        """
+        self.page_permission_check(
+            self.has_add_permission(request) or self.has_change_permission(request)
+        )
+        draft, image_id, audience_ids = draft_from_request(request.POST)
         figures = selectors.campaign_draft_figures(
             draft=draft, image_id=image_id, audience_ids=audience_ids
         )

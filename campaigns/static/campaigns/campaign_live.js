@@ -24,6 +24,7 @@
 
   function query(form) {
     var params = new URLSearchParams();
+    params.set("csrfmiddlewaretoken", value(form, "csrfmiddlewaretoken"));
     ["image", "sms_text", "sms_fallback_enabled", "sms_only", "max_send_rate"].forEach(
       function (name) { params.set(name, value(form, name)); });
     params.set("audiences", audienceIds(form));
@@ -76,7 +77,11 @@
       var params = query(form);
       if (params === asked) { return; }
       asked = params;
-      fetch(url + "?" + params, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      // Posted: an SMS text can be longer than a URL a server accepts.
+      fetch(url, {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams(params),
+        headers: { Accept: "application/json" }
+      })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) { if (data && params === asked) { show(data); } })
         .catch(function () { asked = ""; });

@@ -39,10 +39,9 @@
         tab.setAttribute("aria-current", position === index ? "step" : "false");
         tab.classList.toggle("done", position < index);
       });
-      if (window.history && window.history.replaceState) {
-        window.history.replaceState(null, "", "#" + steps[index].id);
-      }
       if (focus) {
+        // Remember the step in the address, so a reload comes back to it.
+        window.history.replaceState(null, "", "#" + steps[index].id);
         nav.scrollIntoView({ block: "nearest" });
         var heading = steps[index].querySelector(".fieldset-heading");
         if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
