@@ -11,15 +11,21 @@ approvals and test sends stay with the form and the services.
 
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.html import format_html
 
 from .. import selectors
-from ..charts import percent
 from ..models import Campaign
 from ..sms import sms_length_summary
 from .base import id_from_request, ids_from_request
+from .campaign_texts import (
+    channels_description,
+    contact_label,
+    cost_text,
+    duration_text,
+    quiet_hours_text,
+    recipients_text,
+    starts_text,
+)
 from .workspace import image_thumbnail
 
 STEPS = [
@@ -113,67 +119,6 @@ def live(key: str, text) -> str:
     return format_html('<span data-live="{}">{}</span>', key, text)
 
 
-def recipients_text(*, contacts: int, opted_out: int, targeted: int) -> str:
-    if not contacts:
-        return "No contacts yet: choose one or more audiences."
-    return (
-        f"{number_format(targeted, force_grouping=True)} recipient(s) would be "
-        f"messaged: {number_format(contacts, force_grouping=True)} contact(s) in "
-        f"the audiences, {number_format(opted_out, force_grouping=True)} opted "
-        "out and excluded."
-    )
-
-
-def cost_text(campaign: Campaign, *, targeted: int, estimate: dict | None) -> str:
-    """The estimated cost of messaging `targeted` recipients, in words."""
-    if estimate is None:
-        return "No prices are configured, so no cost is estimated."
-    total = f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s)"
-    if not campaign.sends_viber:
-        return f"{total}: an SMS to each ({campaign.channels.label})."
-    if not campaign.sends_sms:
-        return f"{total}: Viber {estimate['viber']} ({campaign.channels.label})."
-    basis = (
-        "measured on finished campaigns"
-        if estimate["fallback_share_measured"]
-        else "assumed"
-    )
-    return (
-        f"{total}: Viber {estimate['viber']}, SMS {estimate['sms']} at a "
-        f"{percent(estimate['fallback_share'])} fallback rate ({basis}); at most "
-        f"{estimate['worst']} if every recipient falls back."
-    )
-
-
-def duration_text(*, targeted: int, rate: int, minutes: int) -> str:
-    return f"At most {rate} message(s) per second: about {minutes} minute(s)."
-
-
-def starts_text(moment) -> str:
-    """ "Starts 3 Dec 09:00 Europe/Kyiv": in the time zone the page is shown in,
-    by its name."""
-    local = timezone.localtime(moment)
-    return f"Starts {local.day} {local:%b %H:%M} {timezone.get_current_timezone_name()}"
-
-
-def quiet_hours_text(campaign: Campaign) -> str:
-    """The send window said once, as the quiet hours it leaves."""
-    if not campaign.has_send_window:
-        return "No quiet hours: recipients are messaged at any hour."
-    return (
-        f"Quiet hours: nothing is sent between "
-        f"{campaign.send_window_end:%H:%M} and {campaign.send_window_start:%H:%M} "
-        "in each recipient's local time."
-    )
-
-
-def waiting_text(*, waiting: int, campaign: Campaign) -> str:
-    return (
-        f"{number_format(waiting, force_grouping=True)} waiting for "
-        f"{campaign.send_window_start:%H:%M} local time in their zone."
-    )
-
-
 def _flag(raw: str | None) -> bool:
     return (raw or "") in ("1", "on", "true")
 
@@ -198,14 +143,27 @@ def draft_from_request(params) -> tuple[Campaign, int | None, list[int]]:
     )
 
 
-def contact_label(contact, *, show_contacts: bool, position: int | None) -> str:
-    """A contact as the preview names it: name and number for someone allowed
-    to see contacts, "Contact 12" (its place among the targeted) otherwise."""
-    if contact is None:
-        return ""
-    if show_contacts:
-        return str(contact)
-    return f"Contact {position}" if position else "Contact"
+def preview_picker(params, *, campaign: Campaign, show_contacts: bool) -> dict:
+    """The preview's contact picker over every targeted contact: a search by
+    name or number for someone allowed to see contacts; for anyone else a
+    position ("Contact 1234"), which reveals nobody's name or number."""
+    contact_id = id_from_request(params.get("contact"))
+    if not show_contacts:
+        position = id_from_request(params.get("position"))
+        if position is not None:
+            chosen = selectors.campaign_contact_at(campaign=campaign, position=position)
+            contact_id = chosen.pk if chosen else None
+        return {"show_contacts": False, "contact_id": contact_id}
+    query = (params.get("q") or "").strip()[:100]
+    matches = selectors.campaign_contacts_search(campaign=campaign, query=query)
+    if contact_id is None and query and matches:
+        contact_id = matches[0].pk
+    return {
+        "show_contacts": True,
+        "contact_id": contact_id,
+        "query": query,
+        "matches": matches,
+    }
 
 
 class CampaignBuildingAdminMixin:
@@ -266,6 +224,43 @@ class CampaignBuildingAdminMixin:
             }
         )
 
+    def preview_view(self, request, campaign_id):
+        campaign = self.page_object(
+            campaign_id, allowed=self.has_view_permission(request)
+        )
+        picker = preview_picker(
+            request.GET,
+            campaign=campaign,
+            show_contacts=request.user.has_perm("campaigns.view_contact"),
+        )
+        preview = selectors.campaign_preview(
+            campaign=campaign, contact_id=picker["contact_id"]
+        )
+        position = (
+            selectors.campaign_contact_position(
+                campaign=campaign, contact=preview.contact
+            )
+            if preview.contact
+            else None
+        )
+        return self.page_response(
+            request,
+            "admin/campaigns/campaign/preview.html",
+            title=f"Preview of “{campaign}”",
+            original=campaign,
+            campaign=campaign,
+            preview=preview,
+            **picker,
+            contact_position=position,
+            contact_label=contact_label(
+                preview.contact,
+                show_contacts=picker["show_contacts"],
+                position=position,
+            ),
+            targeted=selectors.campaign_audience_summary(campaign=campaign)["targeted"],
+            channels_description=channels_description(campaign),
+        )
+
     # --- rows of the steps ---------------------------------------------------
 
     def image_preview(self, obj):
@@ -292,22 +287,28 @@ class CampaignBuildingAdminMixin:
     sms_length.short_description = "Length"
 
     def review_phone(self, obj):
-        """The message as a phone shows it, for the first targeted contact."""
+        """The message as a phone shows it, for the first targeted contact
+        (as saved; campaign_live.js follows the form as it changes)."""
+        sms_text = obj.sms_text or ""
+        if obj.pk:
+            sms_text = selectors.campaign_preview(campaign=obj).sms_text or sms_text
         return format_html(
             '<div class="phones review-phones">'
-            '<section class="phone" data-live-show="sends_viber">'
+            '<section class="phone" data-live-show="sends_viber"{}>'
             '<header class="phone-header viber">Viber</header>'
             '<div class="phone-screen"><div class="bubble viber-bubble">{}</div>'
             "</div></section>"
-            '<section class="phone" data-live-show="sends_sms">'
+            '<section class="phone" data-live-show="sends_sms"{}>'
             '<header class="phone-header sms">SMS</header>'
             '<div class="phone-screen"><div class="bubble sms-bubble">{}</div>'
             '<p class="phone-meta">{}</p><ul class="errorlist" '
             'data-live="sms_problems"></ul></div></section></div>'
             '<p class="preview-note">Personalised for {}.</p>',
+            "" if obj.sends_viber else " hidden",
             live("image", image_thumbnail(obj.image) if obj.image_id else "—"),
-            live("sms_text", obj.sms_text or ""),
-            live("sms_length", sms_length_summary(obj.sms_text or "")),
+            "" if obj.sends_sms else " hidden",
+            live("sms_text", sms_text),
+            live("sms_length", sms_length_summary(sms_text)),
             live("contact", "the first targeted contact"),
         )
 

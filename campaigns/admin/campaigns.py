@@ -17,11 +17,10 @@ from .. import selectors, services
 from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
 from ..telesign import SendStatus, telesign_uses_sandbox
-from .base import AdminPage, CustomPagesMixin, id_from_request
-from .building import (
-    BUILDING_READONLY,
-    CampaignBuildingAdminMixin,
-    contact_label,
+from .base import AdminPage, CustomPagesMixin
+from .building import BUILDING_READONLY, CampaignBuildingAdminMixin
+from .campaign_texts import (
+    channels_description,
     quiet_hours_text,
     starts_text,
     waiting_text,
@@ -281,43 +280,6 @@ class CampaignAdmin(
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def preview_view(self, request, campaign_id):
-        campaign = self.page_object(
-            campaign_id, allowed=self.has_view_permission(request)
-        )
-        picker = preview_picker(
-            request.GET,
-            campaign=campaign,
-            show_contacts=request.user.has_perm("campaigns.view_contact"),
-        )
-        preview = selectors.campaign_preview(
-            campaign=campaign, contact_id=picker["contact_id"]
-        )
-        position = (
-            selectors.campaign_contact_position(
-                campaign=campaign, contact=preview.contact
-            )
-            if preview.contact
-            else None
-        )
-        return self.page_response(
-            request,
-            "admin/campaigns/campaign/preview.html",
-            title=f"Preview of “{campaign}”",
-            original=campaign,
-            campaign=campaign,
-            preview=preview,
-            **picker,
-            contact_position=position,
-            contact_label=contact_label(
-                preview.contact,
-                show_contacts=picker["show_contacts"],
-                position=position,
-            ),
-            targeted=selectors.campaign_audience_summary(campaign=campaign)["targeted"],
-            channels_description=channels_description(campaign),
-        )
-
     def launch_view(self, request, campaign_id):
         campaign = self.page_object(
             campaign_id, allowed=self.has_launch_permission(request)
@@ -400,41 +362,6 @@ class CampaignAdmin(
             campaign=campaign,
             form=form,
         )
-
-
-def preview_picker(params, *, campaign: Campaign, show_contacts: bool) -> dict:
-    """The preview's contact picker over every targeted contact: a search by
-    name or number for someone allowed to see contacts; for anyone else a
-    position ("Contact 1234"), which reveals nobody's name or number."""
-    contact_id = id_from_request(params.get("contact"))
-    if not show_contacts:
-        position = id_from_request(params.get("position"))
-        if position is not None:
-            chosen = selectors.campaign_contact_at(campaign=campaign, position=position)
-            contact_id = chosen.pk if chosen else None
-        return {"show_contacts": False, "contact_id": contact_id}
-    query = (params.get("q") or "").strip()[:100]
-    matches = selectors.campaign_contacts_search(campaign=campaign, query=query)
-    if contact_id is None and query and matches:
-        contact_id = matches[0].pk
-    return {
-        "show_contacts": True,
-        "contact_id": contact_id,
-        "query": query,
-        "matches": matches,
-    }
-
-
-def channels_description(campaign: Campaign) -> str:
-    """What a campaign's channels mean for its recipients, after their label."""
-    if not campaign.sends_viber:
-        return "every recipient gets the SMS; Viber is not tried."
-    if campaign.sends_sms:
-        return (
-            f"an SMS follows if Viber has not delivered within "
-            f"{campaign.fallback_time} s."
-        )
-    return "recipients without Viber will not be reached."
 
 
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:

@@ -105,6 +105,7 @@ def test_the_review_shows_what_a_launch_would_do(marketer_client, records):
         reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     ).content.decode()
     review = page[page.index(">Review</h2>") :]
+    assert '<span data-live="sms_text">Hi Ana, 2 for 1 today only!</span>' in review
     assert "1 recipient(s) would be messaged" in review
     assert 'data-live="cost"' in review and "Starts when launched." in review
     assert "Not approved yet" in review or "approval is optional" in review
