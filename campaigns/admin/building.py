@@ -9,6 +9,7 @@ what the form as typed would message and cost, and fills the rows marked
 approvals and test sends stay with the form and the services.
 """
 
+from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -263,20 +264,19 @@ class CampaignBuildingAdminMixin:
 
     # --- rows of the steps ---------------------------------------------------
 
+    @admin.display(description="Image preview")
     def image_preview(self, obj):
         thumbnail = image_thumbnail(obj.image, size="medium") if obj.image_id else ""
         return live("image", thumbnail or "Choose an image to see it here.")
 
-    image_preview.short_description = "Image preview"
-
+    @admin.display(description="Recipients targeted")
     def audience_summary(self, obj):
         if not obj.pk:
             return live("recipients", "Choose one or more audiences.")
         summary = selectors.campaign_audience_summary(campaign=obj)
         return live("recipients", recipients_text(**summary))
 
-    audience_summary.short_description = "Recipients targeted"
-
+    @admin.display(description="Length")
     def sms_length(self, obj):
         # The live counter (sms_counter.js) rewrites this row as the text changes.
         return format_html(
@@ -284,8 +284,7 @@ class CampaignBuildingAdminMixin:
             sms_length_summary(obj.sms_text or ""),
         )
 
-    sms_length.short_description = "Length"
-
+    @admin.display(description="Preview")
     def review_phone(self, obj):
         """The message as a phone shows it, for the first targeted contact
         (as saved; campaign_live.js follows the form as it changes)."""
@@ -312,8 +311,7 @@ class CampaignBuildingAdminMixin:
             live("contact", "the first targeted contact"),
         )
 
-    review_phone.short_description = "Preview"
-
+    @admin.display(description="What a launch would do")
     def review_figures(self, obj):
         """Recipients, cost, duration, start and quiet hours, in one list."""
         figures = self._saved_figures(obj)
@@ -331,8 +329,6 @@ class CampaignBuildingAdminMixin:
             start,
             quiet_hours_text(obj),
         )
-
-    review_figures.short_description = "What a launch would do"
 
     def _saved_figures(self, obj) -> dict[str, str]:
         if not obj.pk:
@@ -356,6 +352,7 @@ class CampaignBuildingAdminMixin:
             ),
         }
 
+    @admin.display(description="Test send")
     def test_send_panel(self, obj):
         """Test numbers and a button sending the saved campaign to them (the
         button posts to the test-send page; the rest of the form is ignored)."""
@@ -372,5 +369,3 @@ class CampaignBuildingAdminMixin:
             "</button></div>",
             reverse("admin:campaigns_campaign_test_send", args=[obj.pk]),
         )
-
-    test_send_panel.short_description = "Test send"
