@@ -334,6 +334,7 @@ def test_a_marketer_builds_a_campaign_through_the_steps(
     assert counter.startswith("42 characters · 1 segment · GSM-7, 46 of 160")
     assert "count as two" in counter
     page.wait_for_selector("#live-panel >> text=Hi P0, 2 for 1 [this week] only!")
+    page.wait_for_selector("text=an SMS follows if Viber has not delivered within 60 s")
     snap("step-message")
     page.click("text=Next: Schedule and limits")
     assert page.is_visible("text=in their own local time")

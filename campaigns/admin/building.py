@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from .. import selectors
 from ..models import Campaign
 from ..sms import sms_length_summary
+from ..telesign.limits import FALLBACK_TIME_MAX, FALLBACK_TIME_MIN
 from .base import id_from_request, ids_from_request
 from .campaign_texts import (
     channels_description,
@@ -129,6 +130,15 @@ def _rate(raw: str | None) -> int:
     return min(value, 1000)
 
 
+def _fallback_time(raw: str | None) -> int:
+    """The typed fallback time, or the model's default while it is out of range
+    (the form says why when it is saved)."""
+    value = id_from_request(raw)
+    if value is None or not FALLBACK_TIME_MIN <= value <= FALLBACK_TIME_MAX:
+        return Campaign._meta.get_field("fallback_time").default
+    return value
+
+
 def draft_from_request(params) -> tuple[Campaign, int | None, list[int]]:
     """The campaign as the form holds it (unsaved), its image id and audience ids."""
     draft = Campaign(
@@ -136,6 +146,7 @@ def draft_from_request(params) -> tuple[Campaign, int | None, list[int]]:
         sms_fallback_enabled=_flag(params.get("sms_fallback_enabled")),
         sms_only=_flag(params.get("sms_only")),
         max_send_rate=_rate(params.get("max_send_rate")),
+        fallback_time=_fallback_time(params.get("fallback_time")),
     )
     return (
         draft,
@@ -212,7 +223,7 @@ class CampaignBuildingAdminMixin:
                     rate=draft.max_send_rate,
                     minutes=figures.duration_minutes,
                 ),
-                "channels": draft.channels.label,
+                "channels": f"{draft.channels.label} — {channels_description(draft)}",
                 "sends_sms": draft.sends_sms,
                 "sends_viber": draft.sends_viber,
                 "sms_text": figures.sms_text,

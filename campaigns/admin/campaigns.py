@@ -18,7 +18,7 @@ from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
 from ..telesign import SendStatus, telesign_uses_sandbox
 from .base import AdminPage, CustomPagesMixin
-from .building import BUILDING_READONLY, CampaignBuildingAdminMixin
+from .building import BUILDING_READONLY, CampaignBuildingAdminMixin, live
 from .campaign_texts import (
     channels_description,
     quiet_hours_text,
@@ -109,7 +109,7 @@ class CampaignAdmin(
 
     @admin.display(description="Channels")
     def channels_summary(self, obj):
-        return f"{obj.channels.label} — {channels_description(obj)}"
+        return live("channels", f"{obj.channels.label} — {channels_description(obj)}")
 
     @admin.display(description="Progress")
     def send_progress(self, obj):

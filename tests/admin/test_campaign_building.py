@@ -58,9 +58,14 @@ def test_live_figures_of_an_unsaved_campaign(marketer_client, records, settings)
             "audiences": str(audience.pk),
             "sms_text": "Hi {first_name}, 2 for 1!",
             "sms_fallback_enabled": "1",
+            "fallback_time": "60",
             "max_send_rate": "20",
         },
     ).json()
+    assert figures["channels"] == (
+        "Viber, with SMS fallback — an SMS follows if Viber has not delivered "
+        "within 60 s."
+    )
     assert figures["recipients"] == (
         "1 recipient(s) would be messaged: 2 contact(s) in the audiences, "
         "1 opted out and excluded."

@@ -25,7 +25,8 @@
   function query(form) {
     var params = new URLSearchParams();
     params.set("csrfmiddlewaretoken", value(form, "csrfmiddlewaretoken"));
-    ["image", "sms_text", "sms_fallback_enabled", "sms_only", "max_send_rate"].forEach(
+    ["image", "sms_text", "sms_fallback_enabled", "sms_only", "fallback_time",
+     "max_send_rate"].forEach(
       function (name) { params.set(name, value(form, name)); });
     params.set("audiences", audienceIds(form));
     return params.toString();
@@ -40,7 +41,7 @@
   }
 
   function show(data) {
-    ["recipients", "cost", "duration", "sms_text", "sms_length"].forEach(function (key) {
+    ["recipients", "cost", "duration", "channels", "sms_text", "sms_length"].forEach(function (key) {
       text(data, key);
     });
     fill("contact", function (element) {
