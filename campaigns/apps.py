@@ -7,8 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Viber campaigns"
 
     def ready(self):
-        # Registering: the system checks, and the services' task entry points.
-        from . import checks, tasks  # noqa: F401
+        # Registering: the system checks, the services' task entry points, and
+        # the person's time zone read at sign-in.
+        from . import checks, middleware, tasks  # noqa: F401
 
 
 class CampaignsAdminConfig(admin_apps.AdminConfig):

@@ -2,11 +2,13 @@
 
 import json
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .external_urls import UrlRejected, public_https_url_check
 from .images import ImageRejected, image_prepare
@@ -173,6 +175,20 @@ class CampaignForm(forms.ModelForm):
             ),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scheduled_at" in self.fields:
+            # Entered in the page's time zone (the workspace's), said by name.
+            zone = timezone.get_current_timezone_name()
+            self.fields[
+                "scheduled_at"
+            ].help_text = f"Date and time in {zone}. Empty: start on launch."
+
+    def clean_sms_text(self):
+        # Browsers post line breaks as "\r\n"; the SMS carries one "\n", as the
+        # live counter counts it.
+        return (self.cleaned_data.get("sms_text") or "").replace("\r\n", "\n")
+
     def clean(self):
         cleaned = super().clean()
         if (
@@ -235,6 +251,17 @@ class TestSendForm(forms.Form):
     def clean_phones(self):
         raw = self.cleaned_data["phones"].replace(",", "\n").splitlines()
         return [line.strip() for line in raw if line.strip()]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", f"The workspace's ({settings.WORKSPACE_TIME_ZONE})"),
+            *((name, name) for name in sorted(available_timezones())),
+        ]
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):

@@ -273,16 +273,10 @@ class Campaign(models.Model):
     scheduled_at = models.DateTimeField(
         "scheduled start", null=True, blank=True, help_text="Empty: start on launch."
     )
-    send_window_start = models.TimeField(
-        "send from (recipient's local time)",
-        null=True,
-        blank=True,
-        help_text="Quiet hours: with both times set, each recipient is messaged "
-        "only between them, in the time zone of their phone number.",
-    )
-    send_window_end = models.TimeField(
-        "send until (recipient's local time)", null=True, blank=True
-    )
+    # The campaign editor says once what the two times mean (quiet hours, in
+    # each recipient's local time); the labels do not repeat it.
+    send_window_start = models.TimeField("send from", null=True, blank=True)
+    send_window_end = models.TimeField("send until", null=True, blank=True)
     max_send_rate = models.PositiveIntegerField(
         "maximum send rate (messages/second)",
         default=20,
@@ -881,6 +875,22 @@ class LoginThrottle(models.Model):
 
     def __str__(self):
         return f"{self.get_scope_display()} {self.key}: {self.attempts}"
+
+
+class UserPreference(models.Model):
+    """What one person chooses for themselves: the time zone they enter and
+    read times in (blank: the workspace's, WORKSPACE_TIME_ZONE)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="preference",
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone or 'workspace time zone'}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -16,23 +16,93 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 @dataclass(frozen=True)
 class SmsSegments:
+    """How the network counts a text. `units` are what a segment holds: septets
+    for GSM-7 (an extension character takes two), UTF-16 code units for UCS-2
+    (a character beyond the Basic Multilingual Plane, such as most emoji,
+    takes two). `characters` are the characters a person sees typed."""
+
     encoding: str  # "GSM-7" or "UCS-2"
-    characters: int  # units billed: septets for GSM-7, UTF-16 code units for UCS-2
+    units: int
     segments: int
     per_segment: int
+    characters: int
+    counted_twice: tuple[str, ...] = ()  # distinct characters taking two units
+    not_gsm: str = ""  # the first character that forces UCS-2
+
+
+def _is_gsm7(ch: str) -> bool:
+    return ch in GSM7_BASIC or ch in GSM7_EXTENDED
 
 
 def sms_segments(text: str) -> SmsSegments:
-    """Count characters and segments the way handsets and carriers do."""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+    """Count units and segments the way handsets and carriers do.
+
+    Mirrored by campaigns/static/campaigns/sms_counter.js (the live counter);
+    tests/test_sms_counter_js.py keeps the two in agreement.
+    """
+    not_gsm = next((ch for ch in text if not _is_gsm7(ch)), "")
+    if not not_gsm:
+        doubled = [ch for ch in text if ch in GSM7_EXTENDED]
+        units = len(text) + len(doubled)
         single, multi, encoding = 160, 153, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        doubled = [ch for ch in text if ord(ch) > 0xFFFF]
+        units = len(text) + len(doubled)
         single, multi, encoding = 70, 67, "UCS-2"
-    if units <= single:
-        return SmsSegments(encoding, units, 1 if units else 0, single)
-    return SmsSegments(encoding, units, -(-units // multi), multi)
+    segments, per_segment = (1 if units else 0, single)
+    if units > single:
+        segments, per_segment = -(-units // multi), multi
+    return SmsSegments(
+        encoding,
+        units,
+        segments,
+        per_segment,
+        characters=len(text),
+        counted_twice=tuple(dict.fromkeys(doubled)),
+        not_gsm=not_gsm,
+    )
+
+
+# At most this many of the characters counted twice are named.
+COUNTED_TWICE_NAMED = 5
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def sms_length_summary(text: str) -> str:
+    """The SMS length as the editor, its read-only row and the preview say it:
+    characters typed, segments billed, and the encoding with its units, e.g.
+    "12 characters · 1 segment · GSM-7, 14 of 160 (“{”, “}” count as two)".
+
+    The live counter (sms_counter.js) builds the same sentence; a test runs
+    both on a table of texts.
+    """
+    count = sms_segments(text)
+    parts = [_plural(count.characters, "character")]
+    parts.append(_plural(count.segments, "segment"))
+    if not count.units:
+        return " · ".join(parts)
+    encoding = count.encoding
+    if count.not_gsm:
+        encoding += f" because of “{count.not_gsm}”"
+    detail = f"{encoding}, {count.units} of {count.segments * count.per_segment}"
+    notes = []
+    if count.segments > 1:
+        notes.append(f"{count.per_segment} per segment once split")
+    if count.counted_twice:
+        named = count.counted_twice[:COUNTED_TWICE_NAMED]
+        verb = "counts" if len(count.counted_twice) == 1 else "count"
+        more = " …" if len(count.counted_twice) > len(named) else ""
+        quoted = ", ".join(f"“{ch}”" for ch in named)
+        notes.append(f"{quoted}{more} {verb} as two")
+    if notes:
+        detail += f" ({'; '.join(notes)})"
+    parts.append(detail)
+    if TOKEN.search(text):
+        parts.append("before personalisation")
+    return " · ".join(parts)
 
 
 # The fields every contact has, whatever its attributes.

@@ -6,6 +6,7 @@ fresh machine (SQLite, the local Telesign sandbox); production secrets have none
 
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -99,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "campaigns.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -169,7 +171,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The workspace's time zone: scheduled starts are entered and shown in it
+# (recipients' quiet hours follow their own numbers' zones). TIME_ZONE, its
+# former name, is still read.
+WORKSPACE_TIME_ZONE = env.str(
+    "WORKSPACE_TIME_ZONE", default=env.str("TIME_ZONE", default="UTC")
+)
+try:
+    ZoneInfo(WORKSPACE_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"WORKSPACE_TIME_ZONE={WORKSPACE_TIME_ZONE!r} is not a time zone name "
+        "such as Europe/Kyiv or UTC."
+    ) from exc
+TIME_ZONE = WORKSPACE_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 
+from campaigns import services
 from campaigns.models import Recipient
 
 from .conftest import roles_ensure
-from .factories import image_bytes
+from .factories import image_bytes, make_audience, make_contact
 from .sandbox_helpers import start_sandbox_calling_back
 from .workers import ROOT, Workers, wait_for
 
@@ -228,10 +229,10 @@ def campaign_list_fits(page, base, snap) -> None:
     assert max(heights) <= 2 * min(heights) + 1, heights  # one line is the shortest
 
 
-def screenshots(page):
+def screenshots(page, folder: Path = SCREENSHOTS):
     """A function that saves the page as the next numbered screenshot, and
     fails if the browser has reported a Content-Security-Policy violation."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     shots = iter(range(1, 100))
     # Chromium reports each blocked inline script, style or handler as a
     # console error naming the Content Security Policy.
@@ -246,9 +247,7 @@ def screenshots(page):
     )
 
     def snap(name: str) -> None:
-        page.screenshot(
-            path=SCREENSHOTS / f"{next(shots):02d}-{name}.png", full_page=True
-        )
+        page.screenshot(path=folder / f"{next(shots):02d}-{name}.png", full_page=True)
         assert csp_violations == [], f"at step {name}"
 
     return snap
@@ -300,10 +299,12 @@ def build_campaign(page, base, snap) -> int:
     page.goto(f"{base}/admin/campaigns/campaign/add/")
     page.fill("#id_name", "Spring sale")
     page.select_option("#id_image", label="Spring sale")
-    page.fill("#id_fallback_time", "60")
-    page.fill("#id_sms_text", "Hi {first_name}, 2 for 1 this weekend!")
+    page.click("text=Next: Audience")
     page.select_option("#id_audiences_from", label="Spring customers")
     page.click("#id_audiences_add")
+    page.click("text=Next: Message")
+    page.fill("#id_fallback_time", "60")
+    page.fill("#id_sms_text", "Hi {first_name}, 2 for 1 this weekend!")
     snap("campaign-form")
     page.click("input[name=_continue]")
     page.wait_for_selector("text=10 recipient(s) would be messaged")
@@ -318,7 +319,7 @@ def build_campaign(page, base, snap) -> int:
     assert page.is_visible("text=10 recipient(s) would be messaged")
     # The browser's event loop runs in this thread: read ids from the page,
     # not the database.
-    campaign_id = int(page.url.rstrip("/").split("/")[-2])
+    campaign_id = int(page.url.split("#")[0].rstrip("/").split("/")[-2])
     page.click("text=Preview")
     assert "Hi Person 0, 2 for 1 this weekend!" in page.content()
     snap("preview")
@@ -379,3 +380,100 @@ def export_csv(page, snap) -> None:
     labels = dict(Recipient.Outcome.choices)
     assert outcomes == {labels[key]: count for key, count in EXPECTED_OUTCOMES.items()}
     snap("exported")
+
+
+# --- Building a campaign through the guided steps --------------------------------
+
+VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
+
+
+@pytest.fixture
+def builder_app(live_server, settings, django_user_model):
+    """The live server with the sandbox for test sends, prices for the cost
+    estimate, an image and an audience of ten, and a marketer."""
+    sandbox = start_sandbox_calling_back(live_server.url, settings)
+    settings.PRICE_VIBER_MESSAGE, settings.PRICE_SMS_SEGMENT = 0.01, 0.05
+    services.image_asset_create(
+        name="Autumn sale", data=image_bytes("PNG", size=(400, 300)), file_name="a.png"
+    )
+    make_audience(
+        "Autumn customers",
+        [
+            make_contact(phone.replace(" ", ""), name=f"P{n} Lee")
+            for n, phone in enumerate(GOOD)
+        ],
+    )
+    user = django_user_model.objects.create_user(
+        username="mara", password=PASSWORD, is_staff=True
+    )
+    roles_ensure()
+    user.groups.add(Group.objects.get(name="Marketer"))
+    yield live_server.url
+    sandbox.stop()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_marketer_builds_a_campaign_through_the_steps(
+    builder_app, browser_page, viewport
+):
+    """Name and image → audience → message → schedule and limits → review,
+    with recipients, cost and the phone preview computed while typing, then
+    a test send from the review itself."""
+    page, base = browser_page, builder_app
+    width, height = VIEWPORTS[viewport]
+    page.set_viewport_size({"width": width, "height": height})
+    snap = screenshots(page, SCREENSHOTS / f"guided-{viewport}")
+    log_in(page, base, snap)
+    page.goto(f"{base}/admin/campaigns/campaign/add/")
+    steps = page.locator(".step-nav .step-tab")
+    assert steps.all_inner_texts() == [
+        "1. Name and image",
+        "2. Audience",
+        "3. Message",
+        "4. Schedule and limits",
+        "5. Review",
+    ]
+    assert page.is_visible("#id_name") and not page.is_visible("#id_sms_text")
+    page.fill("#id_name", "Autumn sale")
+    page.select_option("#id_image", label="Autumn sale")
+    page.wait_for_selector("#live-panel img.thumbnail")
+    snap("step-image")
+    page.click("text=Next: Audience")
+    page.select_option("#id_audiences_from", label="Autumn customers")
+    page.click("#id_audiences_add")
+    page.wait_for_selector("#live-panel >> text=10 recipient(s) would be messaged")
+    snap("step-audience")
+    page.click("text=Next: Message")
+    page.fill("#id_fallback_time", "60")
+    page.fill("#id_sms_text", "Hi {first_name}, 2 for 1 [this week] only!")
+    counter = page.inner_text("#sms-length")
+    assert counter.startswith("42 characters · 1 segment · GSM-7, 46 of 160")
+    assert "count as two" in counter
+    page.wait_for_selector("#live-panel >> text=Hi P0, 2 for 1 [this week] only!")
+    page.wait_for_selector("text=an SMS follows if Viber has not delivered within 60 s")
+    snap("step-message")
+    page.click("text=Next: Schedule and limits")
+    assert page.is_visible("text=in their own local time")
+    page.fill("#id_max_send_rate", "5")
+    snap("step-schedule")
+    page.click("text=Next: Review")
+    review = page.locator("fieldset.review")
+    review.locator("text=Hi P0, 2 for 1 [this week] only!").wait_for()
+    review.locator("text=At most 5 message(s) per second").wait_for()
+    assert "10 recipient(s) would be messaged" in review.inner_text()
+    assert "EUR for 10 recipient(s)" in review.inner_text()
+    snap("step-review")
+    page.click("input[name=_continue]")
+    page.wait_for_selector("text=was added successfully")
+    # Saved: the review is one click away, with the test send on it.
+    page.click(".step-nav >> text=5. Review")
+    page.fill("#test-phones", "+44 7911 123001")
+    if viewport == "desktop":
+        page.wait_for_selector("fieldset.review >> text=Hi P0")
+        page.locator("fieldset.review").screenshot(
+            path=SCREENSHOTS / "campaign-review.png"
+        )
+    page.click("#test-send-button")
+    page.wait_for_selector("text=accepted by Telesign")
+    assert page.url.endswith("#review") and page.is_visible("fieldset.review")
+    snap("test-sent-from-review")

@@ -37,18 +37,20 @@ def test_phone_normalize_explains_each_rejection(raw, message):
 
 def test_gsm7_text_uses_160_characters_per_single_sms():
     result = sms_segments("a" * 160)
-    assert (result.encoding, result.characters, result.segments) == ("GSM-7", 160, 1)
+    assert (result.encoding, result.units, result.segments) == ("GSM-7", 160, 1)
     assert sms_segments("a" * 161).segments == 2  # 153 per part once split
     assert sms_segments("a" * 307).segments == 3
 
 
 def test_gsm7_extension_characters_count_twice():
-    assert sms_segments("€{}").characters == 6
+    counted = sms_segments("€{}")
+    assert (counted.characters, counted.units) == (3, 6)
+    assert counted.counted_twice == ("€", "{", "}")
 
 
 def test_one_non_gsm_character_switches_to_ucs2():
     result = sms_segments("Привет" + "a" * 64)
-    assert (result.encoding, result.characters, result.segments) == ("UCS-2", 70, 1)
+    assert (result.encoding, result.units, result.segments) == ("UCS-2", 70, 1)
     assert sms_segments("😀" * 36).segments == 2  # an emoji is two UTF-16 units
 
 

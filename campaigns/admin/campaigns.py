@@ -16,9 +16,16 @@ from django.utils.html import format_html, format_html_join
 from .. import selectors, services
 from ..forms import CampaignForm, TestSendForm
 from ..models import Campaign, Recipient
-from ..sms import sms_segments
 from ..telesign import SendStatus, telesign_uses_sandbox
-from .base import AdminPage, CustomPagesMixin, id_from_request
+from .base import AdminPage, CustomPagesMixin
+from .building import BUILDING_READONLY, CampaignBuildingAdminMixin, live
+from .campaign_texts import (
+    channels_description,
+    quiet_hours_text,
+    starts_text,
+    waiting_text,
+)
+from .preferences import TimeZonePageMixin
 from .reports import REPORT_PAGES, CampaignReportsAdminMixin
 from .workspace import image_thumbnail
 
@@ -27,7 +34,13 @@ TEST_SENDS_SHOWN = 50
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmin):
+class CampaignAdmin(
+    CampaignBuildingAdminMixin,
+    TimeZonePageMixin,
+    CampaignReportsAdminMixin,
+    CustomPagesMixin,
+    admin.ModelAdmin,
+):
     form = CampaignForm
     # Beside the navigation and the filters at 1366 px: the report link next
     # to the name, the state and its date in one column, short headers.
@@ -43,72 +56,22 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     filter_horizontal = ["audiences"]
     list_select_related = ["image", "report"]
     autocomplete_fields = []
-    fieldsets = [
-        (None, {"fields": ["name", "status", "status_reason"]}),
-        (
-            "Viber message",
-            {"fields": ["image", "image_preview", "viber_template", "message_type"]},
-        ),
-        (
-            "SMS",
-            {
-                "fields": [
-                    "channels_summary",
-                    "sms_fallback_enabled",
-                    "sms_only",
-                    "fallback_time",
-                    "sms_text",
-                    "sms_length",
-                ]
-            },
-        ),
-        (
-            "Audience",
-            {"fields": ["audiences", "audience_summary", "estimated_cost"]},
-        ),
-        (
-            "Sending",
-            {
-                "fields": [
-                    "scheduled_at",
-                    "max_send_rate",
-                    "send_window_start",
-                    "send_window_end",
-                    "send_progress",
-                ]
-            },
-        ),
-        ("Approval", {"fields": ["approval", "test_sends"]}),
-        (
-            "History",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "audit_trail_link",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                    "started_at",
-                    "completed_at",
-                ],
-            },
-        ),
-    ]
 
     class Media:
-        js = ["campaigns/sms_counter.js", "campaigns/confirm.js"]
-        css = {"all": ["campaigns/admin.css"]}
+        js = [
+            "campaigns/sms_counter.js",
+            "campaigns/confirm.js",
+            "campaigns/campaign_steps.js",
+            "campaigns/campaign_live.js",
+        ]
+        css = {"all": ["campaigns/admin.css", "campaigns/campaign_builder.css"]}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [
             "status",
             "status_reason",
             "send_progress",
-            "image_preview",
-            "sms_length",
-            "channels_summary",
-            "audience_summary",
-            "estimated_cost",
+            *BUILDING_READONLY,
             "approval",
             "test_sends",
             "audit_trail_link",
@@ -141,48 +104,35 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
     def image_thumbnail(self, obj):
         return image_thumbnail(obj.image)
 
-    @admin.display(description="Image preview")
-    def image_preview(self, obj):
-        if not obj.pk:
-            return "Shown after saving."
-        return image_thumbnail(obj.image, size="medium")
-
-    @admin.display(description="Length")
-    def sms_length(self, obj):
-        segments = sms_segments(obj.sms_text or "")
-        return (
-            f"{segments.characters} characters, {segments.segments} segment(s), "
-            f"{segments.encoding} (before personalisation)"
-        )
-
     @admin.display(description="Channels")
     def channels_summary(self, obj):
-        return f"{obj.channels.label} — {channels_description(obj)}"
-
-    @admin.display(description="Recipients targeted")
-    def audience_summary(self, obj):
-        if not obj.pk:
-            return "Shown after saving."
-        summary = selectors.campaign_audience_summary(campaign=obj)
-        return (
-            f"{summary['targeted']} recipient(s) would be messaged: "
-            f"{summary['contacts']} contact(s) in the audiences, "
-            f"{summary['opted_out']} opted out and excluded."
-        )
+        return live("channels", f"{obj.channels.label} — {channels_description(obj)}")
 
     @admin.display(description="Progress")
     def send_progress(self, obj):
         if not obj.pk or obj.status == Campaign.Status.DRAFT:
             return "Not launched yet."
+        if obj.status == Campaign.Status.SCHEDULED and obj.scheduled_at:
+            return f"{starts_text(obj.scheduled_at)}."
         progress = selectors.campaign_send_progress(campaign=obj)
         labels = dict(Recipient.SendStatus.choices)
-        return (
+        counts = (
             format_html_join(
                 ", ",
                 "{}: {}",
                 ((labels[key], count) for key, count in progress.items() if count),
             )
             or "No recipients."
+        )
+        waiting = selectors.campaign_recipients_waiting_for_window(
+            campaign=obj, now=timezone.now()
+        )
+        if not waiting:
+            return counts
+        return format_html(
+            '{}<br><span id="waiting-for-window">{}</span>',
+            counts,
+            waiting_text(waiting=waiting, campaign=obj),
         )
 
     def has_launch_permission(self, request, obj=None):
@@ -311,6 +261,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         AdminPage(
             "<int:campaign_id>/launch/", "launch_view", "campaigns_campaign_launch"
         ),
+        AdminPage("live/", "live_view", "campaigns_campaign_live"),
+        AdminPage("time-zone/", "time_zone_view", "campaigns_campaign_time_zone"),
         AdminPage(
             "<int:campaign_id>/control/<str:action>/",
             "control_view",
@@ -340,28 +292,6 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def preview_view(self, request, campaign_id):
-        campaign = self.page_object(
-            campaign_id, allowed=self.has_view_permission(request)
-        )
-        preview = selectors.campaign_preview(
-            campaign=campaign, contact_id=id_from_request(request.GET.get("contact"))
-        )
-        return self.page_response(
-            request,
-            "admin/campaigns/campaign/preview.html",
-            title=f"Preview of “{campaign}”",
-            original=campaign,
-            campaign=campaign,
-            preview=preview,
-            **preview_contact_choices(
-                preview.sample_contacts,
-                preview.contact,
-                show_contacts=request.user.has_perm("campaigns.view_contact"),
-            ),
-            channels_description=channels_description(campaign),
-        )
-
     def launch_view(self, request, campaign_id):
         campaign = self.page_object(
             campaign_id, allowed=self.has_launch_permission(request)
@@ -387,6 +317,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             estimate=selectors.campaign_launch_estimate(campaign=campaign),
             problems=services.campaign_launch_problems(campaign=campaign),
             channels_description=channels_description(campaign),
+            quiet_hours=quiet_hours_text(campaign),
+            starts=starts_text(campaign.scheduled_at) if campaign.scheduled_at else "",
             uses_sandbox=telesign_uses_sandbox(),
         )
 
@@ -432,7 +364,8 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
             else:
                 for outcome in outcomes:
                     self.message_user(request, *message_for_test_send(outcome))
-                return HttpResponseRedirect(self._change_url(campaign))
+                # Back to the review step, where the test numbers were typed.
+                return HttpResponseRedirect(f"{self._change_url(campaign)}#review")
         return self.page_response(
             request,
             "admin/campaigns/campaign/test_send.html",
@@ -443,37 +376,11 @@ class CampaignAdmin(CampaignReportsAdminMixin, CustomPagesMixin, admin.ModelAdmi
         )
 
 
-def preview_contact_choices(sample_contacts, contact, *, show_contacts: bool) -> dict:
-    """The preview's contact picker: each contact's name and number for someone
-    allowed to see contacts, "Contact 1", "Contact 2" … for anyone else."""
-    labels = {
-        c.pk: str(c) if show_contacts else f"Contact {position}"
-        for position, c in enumerate(sample_contacts, start=1)
-    }
-    label = ""
-    if contact is not None:
-        label = labels.get(contact.pk) or (str(contact) if show_contacts else "Contact")
-    return {"contact_choices": list(labels.items()), "contact_label": label}
-
-
-def channels_description(campaign: Campaign) -> str:
-    """What a campaign's channels mean for its recipients, after their label."""
-    if not campaign.sends_viber:
-        return "every recipient gets the SMS; Viber is not tried."
-    if campaign.sends_sms:
-        return (
-            f"an SMS follows if Viber has not delivered within "
-            f"{campaign.fallback_time} s."
-        )
-    return "recipients without Viber will not be reached."
-
-
 def message_for_launch(campaign: Campaign, result: services.LaunchResult) -> str:
     """What a launch did, for the message shown after it."""
     if result.scheduled:
         return (
-            f"“{campaign}” is scheduled to start at "
-            f"{result.campaign.scheduled_at:%Y-%m-%d %H:%M %Z}."
+            f"“{campaign}” is scheduled. {starts_text(result.campaign.scheduled_at)}."
         )
     to_message = result.recipients - result.suppressed
     return (

@@ -122,33 +122,6 @@ class CampaignReportsAdminMixin:
             reverse("admin:campaigns_campaign_report", args=[obj.pk]),
         )
 
-    @admin.display(description="Estimated cost")
-    def estimated_cost(self, obj):
-        if not obj.pk:
-            return "Shown after saving."
-        targeted = selectors.campaign_audience_summary(campaign=obj)["targeted"]
-        estimate = selectors.campaign_cost_estimate(campaign=obj, targeted=targeted)
-        if estimate is None:
-            return NO_PRICES
-        total = (
-            f"{estimate['total']} {estimate['currency']} for {targeted} recipient(s)"
-        )
-        if not obj.sends_viber:
-            return f"{total}: an SMS to each ({obj.channels.label})."
-        if not obj.sends_sms:
-            return f"{total}: Viber {estimate['viber']} ({obj.channels.label})."
-        basis = (
-            "measured on finished campaigns"
-            if estimate["fallback_share_measured"]
-            else "assumed"
-        )
-        return (
-            f"{total}: "
-            f"Viber {estimate['viber']}, SMS {estimate['sms']} at a "
-            f"{percent(estimate['fallback_share'])} fallback rate ({basis}); "
-            f"at most {estimate['worst']} if every recipient falls back."
-        )
-
     # --- actions -------------------------------------------------------------
 
     @admin.action(description="Compare selected campaigns", permissions=["report"])

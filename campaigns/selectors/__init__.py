@@ -1,5 +1,7 @@
 """Every read the admin and the engine need, as plain functions.
 
+- building: what an unsaved campaign form would message and cost, the
+  preview's contact search, recipients waiting for their send window
 - campaigns: who a launch would message and how long it would take,
   previews, audiences, send progress, who a follow-up may message, the
   campaigns a comparison shows
@@ -18,12 +20,23 @@ ones. Hand-written SQL the reads need lives in campaigns.db.
 
 from ..db.delivery_times import PERCENTILES
 from ..db.functions import EpochBucket, IsoTimestamp
+from .building import (
+    CONTACT_MATCHES_SHOWN,
+    DraftFigures,
+    campaign_contact_at,
+    campaign_contact_position,
+    campaign_contacts_search,
+    campaign_draft_figures,
+    campaign_recipients_waiting_for_window,
+)
 from .campaigns import (
     COMPARE_MAX,
     PREVIEW_SAMPLE_CONTACTS,
     RESENDABLE,
     CampaignPreview,
     LaunchEstimate,
+    audience_target_contacts,
+    audiences_summary,
     audiences_with_counts,
     campaign_audience_summary,
     campaign_follow_up_recipients,
@@ -69,6 +82,7 @@ from .personalisation import (
     campaign_sms_problems,
     sms_text_problems,
 )
+from .preferences import user_time_zone
 from .reports import (
     ACTIVE_STATUSES,
     FAILURE_REASONS_SHOWN,
@@ -92,6 +106,7 @@ from .timeline import TimelineStep, recipient_callback_events, recipient_timelin
 __all__ = [
     "ACTIVE_STATUSES",
     "COMPARE_MAX",
+    "CONTACT_MATCHES_SHOWN",
     "CONTACT_MESSAGES_SHOWN",
     "FAILURE_REASONS_SHOWN",
     "FORMULA_FIRST_CHARACTERS",
@@ -112,6 +127,7 @@ __all__ = [
     "ContactMessages",
     "CsvSafeText",
     "DeliveryTime",
+    "DraftFigures",
     "EpochBucket",
     "FailureReason",
     "Home",
@@ -125,12 +141,18 @@ __all__ = [
     "TimelineBucket",
     "TimelineStep",
     "TimesToDelivery",
+    "audience_target_contacts",
     "audiences_fields",
     "audiences_have_field",
+    "audiences_summary",
     "audiences_with_counts",
     "campaign_audience_summary",
+    "campaign_contact_at",
+    "campaign_contact_position",
+    "campaign_contacts_search",
     "campaign_cost_actual",
     "campaign_cost_estimate",
+    "campaign_draft_figures",
     "campaign_follow_up_recipients",
     "campaign_follow_up_size",
     "campaign_ids_newest_first",
@@ -140,6 +162,7 @@ __all__ = [
     "campaign_recipients_csv",
     "campaign_recipients_export",
     "campaign_recipients_export_copy",
+    "campaign_recipients_waiting_for_window",
     "campaign_report_figures",
     "campaign_report_live",
     "campaign_result",
@@ -159,4 +182,5 @@ __all__ = [
     "recipient_timeline",
     "sms_text_problems",
     "system_health",
+    "user_time_zone",
 ]

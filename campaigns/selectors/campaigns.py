@@ -9,13 +9,26 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from ..models import Audience, Campaign, Contact, Recipient, TestSend
-from ..sms import SmsSegments, is_blank, personalise, sms_segments
+from ..sms import (
+    SmsSegments,
+    is_blank,
+    personalise,
+    sms_length_summary,
+    sms_segments,
+)
 from .personalisation import campaign_sms_problems
 
 # The preview's contact picker offers the first targeted contacts, no more.
 PREVIEW_SAMPLE_CONTACTS = 20
 # A comparison shows at most this many campaigns side by side.
 COMPARE_MAX = 6
+
+
+def audience_target_contacts(*, audience_ids: Sequence[int]) -> QuerySet[Contact]:
+    """Contacts a launch to these audiences would message: not opted out, once."""
+    return Contact.objects.filter(
+        audiences__in=list(audience_ids), opted_out_at__isnull=True
+    ).distinct()
 
 
 def campaign_target_contacts(*, campaign: Campaign) -> QuerySet[Contact]:
@@ -27,7 +40,14 @@ def campaign_target_contacts(*, campaign: Campaign) -> QuerySet[Contact]:
 
 def campaign_audience_summary(*, campaign: Campaign) -> dict[str, int]:
     """How many contacts the audiences hold, and how many would be messaged."""
-    in_audiences = Contact.objects.filter(audiences__in=campaign.audiences.all())
+    return audiences_summary(
+        audience_ids=campaign.audiences.values_list("pk", flat=True)
+    )
+
+
+def audiences_summary(*, audience_ids: Sequence[int]) -> dict[str, int]:
+    """How many contacts these audiences hold, and how many would be messaged."""
+    in_audiences = Contact.objects.filter(audiences__in=list(audience_ids))
     return in_audiences.aggregate(
         contacts=Count("id", distinct=True),
         opted_out=Count("id", distinct=True, filter=Q(opted_out_at__isnull=False)),
@@ -66,6 +86,7 @@ class CampaignPreview:
     sample_contacts: list[Contact]
     sms_problems: list[str]
     sms_blank: bool
+    sms_length: str = ""
 
 
 def campaign_preview(
@@ -85,6 +106,7 @@ def campaign_preview(
         contact=contact,
         sms_text=sms_text,
         sms_segments=sms_segments(sms_text),
+        sms_length=sms_length_summary(sms_text),
         sample_contacts=list(sample[:PREVIEW_SAMPLE_CONTACTS]),
         sms_problems=problems,
         sms_blank=bool(contact and campaign.sends_sms and not problems)

@@ -31,6 +31,7 @@ from .governance import (
 )
 from .login_throttle import login_attempt_begin, login_attempt_succeeded
 from .operations import worker_heartbeat_beat, worker_heartbeat_stop
+from .preferences import user_time_zone_set
 from .reports import (
     campaign_follow_up_create,
     campaign_report_current,
@@ -131,6 +132,7 @@ __all__ = [
     "recipient_rebuild_from_events",
     "recipients_status_check",
     "task_entry_points_register",
+    "user_time_zone_set",
     "worker_heartbeat_beat",
     "worker_heartbeat_stop",
     "worker_identity",

@@ -112,6 +112,6 @@ def test_cost_estimate_of_an_sms_only_campaign_has_no_fallback_rate(
     campaign = make_campaign([audience], **SMS_ONLY)
     html = page(admin_client, "change", campaign)
     assert "0.05 EUR for 1 recipient(s): an SMS to each (SMS only)." in html
-    estimate = html[html.index("field-estimated_cost") :]
-    estimate = estimate[: estimate.index("</div>", estimate.index("readonly"))]
+    estimate = html[html.index('<span data-live="cost">') :]
+    estimate = estimate[: estimate.index("</span>")]
     assert "fallback" not in estimate

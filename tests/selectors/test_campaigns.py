@@ -60,7 +60,7 @@ def test_the_preview_personalises_the_sms_for_the_contact_shown(two_audiences):
     assert preview.contact == second
     assert preview.contact.name == "Ann Lee"
     assert preview.sms_text == "Hi Ann, 2 for 1 today only!"
-    assert preview.sms_segments == SmsSegments("GSM-7", 27, 1, 160)
+    assert preview.sms_segments == SmsSegments("GSM-7", 27, 1, 160, characters=27)
     # The picker offers the targeted contacts, never the opted-out one.
     assert preview.sample_contacts == [first, second, shared]
 
@@ -69,7 +69,7 @@ def test_the_preview_without_a_contact_shows_an_empty_sms():
     preview = selectors.campaign_preview(campaign=make_campaign())
     assert preview.contact is None
     assert preview.sms_text == ""
-    assert preview.sms_segments == SmsSegments("GSM-7", 0, 0, 160)
+    assert preview.sms_segments == SmsSegments("GSM-7", 0, 0, 160, characters=0)
     assert preview.sample_contacts == []
 
 
