@@ -62,12 +62,19 @@ from .scheduling import (
     send_tasks_enqueue,
     task_entry_points_register,
 )
-from .slots import RATE_HEADROOM, recipients_prepare_sending
+from .slots import (
+    MAX_LATENESS,
+    RATE_HEADROOM,
+    recipients_in_flight_unmark,
+    recipients_mark_in_flight,
+    send_slots_reserve,
+)
 from .test_send import MAX_TEST_NUMBERS, TestSendResult, campaign_test_send
 
 __all__ = [
     "ACTIVE_SEND_STATUSES",
     "EMPTY_SMS_REASON",
+    "MAX_LATENESS",
     "MAX_TEST_NUMBERS",
     "RATE_HEADROOM",
     "RESULT_COLUMNS",
@@ -101,12 +108,14 @@ __all__ = [
     "recipients_claim_sendable",
     "recipients_due",
     "recipients_empty_sms_fail",
+    "recipients_in_flight_unmark",
+    "recipients_mark_in_flight",
     "recipients_materialise",
-    "recipients_prepare_sending",
     "recipients_release",
     "recipients_unsent_release",
     "scheduled_campaigns_start",
     "send_results_record",
+    "send_slots_reserve",
     "send_tasks_enqueue",
     "task_entry_points_register",
     "worker_identity",
