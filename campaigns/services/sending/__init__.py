@@ -6,6 +6,7 @@
 - `slots`: send slots on the campaign row, which keep its rate across workers.
 - `messages`: the Telesign message for one recipient.
 - `results`: Telesign's answers recorded; auto-pause; completion.
+- `reconcile`: unconfirmed recipients no callback came for, sent again.
 - `loop`: `SendLoop`, one worker sending one campaign.
 - `test_send`: a campaign sent now to a few numbers.
 - `scheduling`: the only module that queues tasks.
@@ -47,6 +48,12 @@ from .messages import (
     campaign_sms_text,
     recipients_empty_sms_fail,
 )
+from .reconcile import (
+    Reconciled,
+    recipients_reconcile,
+    recipients_unreported,
+    reconcile_wait,
+)
 from .results import (
     ACTIVE_SEND_STATUSES,
     RESULT_COLUMNS,
@@ -81,6 +88,7 @@ __all__ = [
     "RS",
     "ClaimedRecipient",
     "LaunchResult",
+    "Reconciled",
     "SendLoop",
     "SendRunSummary",
     "TestSendResult",
@@ -111,8 +119,11 @@ __all__ = [
     "recipients_in_flight_unmark",
     "recipients_mark_in_flight",
     "recipients_materialise",
+    "recipients_reconcile",
     "recipients_release",
+    "recipients_unreported",
     "recipients_unsent_release",
+    "reconcile_wait",
     "scheduled_campaigns_start",
     "send_results_record",
     "send_slots_reserve",
