@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ...models import Campaign
 from ...telesign import SendResult, SendStatus, TelesignClient, client_from_settings
+from ..reconnect import database_retry
 from .claims import (
     ClaimedRecipient,
     recipients_claim_sendable,
@@ -172,14 +173,27 @@ class SendLoop:
         for thread in self.threads:
             thread.start()
         try:
-            while self.turn():
+            while self.riding_out_database_faults(self.turn):
                 pass
         finally:
-            self.drain()
+            self.riding_out_database_faults(self.drain)
         logger.info(
             "campaign %s worker %s: %s", self.campaign_id, self.worker_id, self.summary
         )
         return self.summary
+
+    def riding_out_database_faults(self, step):
+        """Run a step of the loop again once the database is back if it
+        failed for a lost connection (a restart): what it had not written is
+        still held here (`launch` puts back what its lost transaction took).
+        Past SEND_CLAIM_TIMEOUT the claims are given up for dead anyway, so
+        the fault goes up."""
+        return database_retry(
+            step,
+            what=f"sending campaign {self.campaign_id}",
+            stop=self.stop,
+            patience=settings.SEND_CLAIM_TIMEOUT,
+        )
 
     def turn(self) -> bool:
         """One turn of the loop; False when the loop is over."""
@@ -320,22 +334,41 @@ class SendLoop:
             if len(self.results) >= self.concurrency:
                 self.flush()
             return
-        with transaction.atomic():
-            self.flush()
-            if reserve and not self.reserve(min(free, len(self.pending))):
-                return
-            group = []
-            horizon = self.horizon()
-            while self.scheduled and self.scheduled[0][0] <= horizon:
-                group.append(self.scheduled.popleft())
-                if len(group) == free:
-                    break
-            marked = recipients_mark_in_flight(
-                campaign_id=self.campaign_id,
-                ids=[r.id for _, r in group],
-                worker_id=self.worker_id,
-            )
+        held = self.held_in_memory()
+        try:
+            with transaction.atomic():
+                self.flush()
+                if reserve and not self.reserve(min(free, len(self.pending))):
+                    return
+                group = []
+                horizon = self.horizon()
+                while self.scheduled and self.scheduled[0][0] <= horizon:
+                    group.append(self.scheduled.popleft())
+                    if len(group) == free:
+                        break
+                marked = recipients_mark_in_flight(
+                    campaign_id=self.campaign_id,
+                    ids=[r.id for _, r in group],
+                    worker_id=self.worker_id,
+                )
+        except BaseException:
+            # The transaction is lost: nothing of it was written, so the
+            # answers, give-backs and slots it took are ours to write again.
+            self.restore(held)
+            raise
         self.hand_over(group, marked)
+
+    def held_in_memory(self) -> tuple:
+        return (
+            list(self.results),
+            list(self.unsent),
+            list(self.late),
+            deque(self.pending),
+            deque(self.scheduled),
+        )
+
+    def restore(self, held: tuple) -> None:
+        self.results, self.unsent, self.late, self.pending, self.scheduled = held
 
     def free_threads(self) -> int:
         """Threads free to take work now. Answers that come in while one
