@@ -1,8 +1,9 @@
-"""A PostgreSQL restart while the app works: the callback endpoint never
-answers 200 for a callback it did not store.
+"""A PostgreSQL restart while the app works: a send in progress loses nobody
+and messages nobody twice, the workers carry on by themselves, and the
+callback endpoint never answers 200 for a callback it did not store.
 
-Each test runs the app's real processes (gunicorn) against a private server
-(tests/pg_private.py) and restarts it midway.
+Each test runs the app's real processes (`run_worker`, gunicorn) against a
+private server it starts itself (tests/pg_private.py) and restarts it midway.
 """
 
 import itertools
@@ -11,13 +12,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
 
-from campaigns.models import CallbackEvent, Recipient
+from campaigns.models import CallbackEvent, Campaign, Recipient
+from campaigns.services import sending
 
 from .callback_helpers import (
     URL,
@@ -27,7 +30,9 @@ from .callback_helpers import (
     signed_headers,
 )
 from .factories import make_campaign
-from .workers import ROOT, free_port, subprocess_env, wait_for
+from .sandbox_helpers import ledger, start_sandbox
+from .services.sending.helpers import audience_of, launched
+from .workers import ROOT, Workers, free_port, subprocess_env, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +61,71 @@ def outage(server, *, seconds: float, mode: str = "fast") -> None:
     time.sleep(seconds)
     server.start()
     reconnected()
+
+
+# --- Sending ------------------------------------------------------------------
+
+RECIPIENTS = 300
+RATE = 50  # per second: the send takes about six seconds
+
+
+def test_a_database_restart_mid_send_loses_nobody_and_sends_nobody_twice(
+    private_server, private_database, tmp_path
+):
+    sandbox = start_sandbox(callbacks_enabled=False, fetch_images=False, latency_ms=20)
+    campaign = launched(RECIPIENTS, max_send_rate=RATE)
+    workers = Workers(
+        sandbox_url=sandbox.url,
+        command="run_worker",
+        log=tmp_path / "workers.log",
+        CALLBACK_APPLY="deferred",
+        ENGINE_TICK_SECONDS=1,
+        WORKER_HEARTBEAT_SECONDS=0.5,
+        SEND_CONCURRENCY=8,
+        SEND_TASKS_PER_CAMPAIGN=2,
+        SEND_TASK_SLICE_SECONDS=5,
+        # Long enough that no recipient comes back through an expired claim
+        # within the test: each must be carried through by the worker.
+        SEND_CLAIM_TIMEOUT=120,
+    )
+    processes = workers.start(3)
+    try:
+        wait_for(
+            lambda: ledger(sandbox)["accepted"] >= RECIPIENTS // 3,
+            timeout=30,
+            what="sending to be well under way",
+        )
+        outage(private_server, seconds=1.5, mode="immediate")
+        assert ledger(sandbox)["accepted"] < RECIPIENTS, "the restart came too late"
+        finished = within(40, lambda: completed(campaign))
+        sent = ledger(sandbox)["accepted_by_external_id"]
+        # Idle workers, only asking for tasks, outlive a restart too, and
+        # take the next campaign's work without anyone starting them again.
+        outage(private_server, seconds=1.0)
+        alive = [process.poll() is None for process in processes]
+        next_campaign = make_campaign([audience_of(20)], max_send_rate=100)
+        sending.campaign_launch(campaign=next_campaign)
+        next_finished = within(20, lambda: completed(next_campaign))
+    finally:
+        workers.stop()
+        sandbox.stop()
+    log = (tmp_path / "workers.log").read_text()
+    recipients = Recipient.objects.filter(campaign=campaign)
+    statuses = Counter(recipients.values_list("send_status", flat=True))
+    assert finished and statuses == {RS.ACCEPTED: RECIPIENTS}, (
+        f"{statuses}\n{log[-3000:]}"
+    )
+    assert set(sent) == set(recipients.values_list("external_id", flat=True))
+    assert max(sent.values()) == 1, "a recipient was sent twice"
+    assert alive == [True, True, True], f"a worker died:\n{log[-3000:]}"
+    assert next_finished, log[-3000:]
+    # The workers said what happened, without a traceback for a known fault.
+    assert "database connection lost" in log and "Traceback" not in log, log[-3000:]
+
+
+def completed(campaign) -> bool:
+    reconnected()
+    return Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.COMPLETED
 
 
 # --- Callbacks ----------------------------------------------------------------
