@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import requests
 
@@ -29,8 +28,7 @@ from .common import ROOT, gunicorn_command, machine
 
 sys.path.insert(0, str(ROOT))
 
-from tests.pg_private import PrivateServer, server_programs  # noqa: E402
-from tests.workers import free_port  # noqa: E402
+from tests.workers import free_port
 
 WORKER_SETTINGS = {
     "SEND_CONCURRENCY": "8",
@@ -151,10 +149,12 @@ class Run:
 
 
 def answers(url: str) -> bool:
+    """Whether anything answers there (health says 503 until workers run)."""
     try:
-        return requests.get(url, timeout=2).status_code < 500
+        requests.get(url, timeout=2)
     except requests.RequestException:
         return False
+    return True
 
 
 def wait_until(condition, *, what: str, timeout: float) -> None:
@@ -218,13 +218,10 @@ def main():
     args = parser.parse_args()
     random.seed(3)
 
-    programs = server_programs()
-    if programs is None:
-        raise SystemExit("PostgreSQL's server programs (initdb) are not installed")
-    server = PrivateServer(programs).create()
-    server.start()
-    database_url = f"postgres://postgres@127.0.0.1:{server.port}/postgres"
-    run = Run(args, database_url)
+    # Django is set up for the private server's address before it exists (the
+    # test helper that runs the server needs Django's apps).
+    port = free_port()
+    run = Run(args, f"postgres://postgres@127.0.0.1:{port}/postgres")
     os.environ.update(run.env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     import django
@@ -233,6 +230,14 @@ def main():
     from django.db import close_old_connections, connection
 
     from campaigns.models import AuditEntry, Recipient
+    from tests.pg_private import PrivateServer, server_programs
+
+    programs = server_programs()
+    if programs is None:
+        raise SystemExit("PostgreSQL's server programs (initdb) are not installed")
+    server = PrivateServer(programs)
+    server.port = port
+    server.create().start()
 
     try:
         run.manage("migrate", "--no-input")
