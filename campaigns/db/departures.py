@@ -5,7 +5,7 @@ instead of compiled by the ORM each time (the ORM's version of the same
 update, `recipients_mark_in_flight_orm`, is what the test compares it to).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 
@@ -44,3 +44,36 @@ def recipients_mark_in_flight(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+def send_slots_reserve_postgres(
+    *, campaign_id: int, count: int, headroom: float, now: datetime
+) -> tuple[datetime, float] | None:
+    """On PostgreSQL, reserve `count` slots in one statement (the row lock is
+    the UPDATE's own): returns (first slot, gap), or None when the campaign is
+    not sending. `slots.send_slots_reserve_orm` is the same by the ORM."""
+    table = connection.ops.quote_name(Campaign._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_send_slot_at ="  # noqa: S608 - names from model metadata
+            " GREATEST(%s, COALESCE(next_send_slot_at, %s))"
+            " + make_interval(secs => %s / (max_send_rate * %s)),"
+            " last_activity_at = %s"
+            " WHERE id = %s AND status = %s"
+            " RETURNING next_send_slot_at, max_send_rate",
+            [
+                now,
+                now,
+                float(count),
+                headroom,
+                now,
+                campaign_id,
+                Campaign.Status.SENDING,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    end, rate = row
+    gap = 1.0 / (rate * headroom)
+    return end - timedelta(seconds=gap * count), gap

@@ -1,11 +1,23 @@
-"""The prepared in-flight mark changes rows as the ORM's update would."""
+"""The prepared in-flight mark and slot reservation change rows as the
+ORM's versions would."""
+
+import datetime as dt
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif conditions
 from django.utils import timezone
 
-from campaigns.db.departures import recipients_mark_in_flight
+from campaigns.db.departures import (
+    recipients_mark_in_flight,
+    send_slots_reserve_postgres,
+)
 from campaigns.models import Campaign, Recipient
-from campaigns.services.sending.slots import recipients_mark_in_flight_orm
+from campaigns.services.sending.slots import (
+    RATE_HEADROOM,
+    recipients_mark_in_flight_orm,
+    send_slots_reserve,
+    send_slots_reserve_orm,
+)
 
 from ..factories import make_campaign
 
@@ -69,3 +81,45 @@ def test_prepared_mark_matches_the_orm(status):
     assert {offsets[i] for i in marked} == {orm_offsets[i] for i in orm_marked}
     expected = {0, 1, 2, 3} if status == Campaign.Status.SENDING else set()
     assert {offsets[i] for i in marked} == expected
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="PostgreSQL only: SQLite reserves through the ORM (CI runs both)",
+)
+@pytest.mark.parametrize("ahead", [None, -5.0, 3.0])
+def test_prepared_slot_reservation_matches_the_orm(ahead):
+    def campaign_with_slots():
+        campaign = make_campaign([], max_send_rate=20)
+        next_slot = (
+            None if ahead is None else timezone.now() + dt.timedelta(seconds=ahead)
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Campaign.Status.SENDING, next_send_slot_at=next_slot
+        )
+        return campaign
+
+    prepared, orm = campaign_with_slots(), campaign_with_slots()
+    before = timezone.now()
+    start, gap = send_slots_reserve_postgres(
+        campaign_id=prepared.pk, count=4, headroom=RATE_HEADROOM, now=before
+    )
+    orm_status, orm_start, orm_gap = send_slots_reserve_orm(campaign_id=orm.pk, count=4)
+    assert orm_status == Campaign.Status.SENDING
+    assert gap == pytest.approx(orm_gap) == pytest.approx(1 / 18)
+    # Both start now (when nothing is reserved ahead) or where the last
+    # reservation ended; both end four gaps later.
+    assert abs((start - orm_start).total_seconds()) < 0.5
+    assert start >= before - dt.timedelta(microseconds=1)
+    ends = Campaign.objects.filter(pk__in=[prepared.pk, orm.pk]).order_by("pk")
+    prepared_end, orm_end = ends.values_list("next_send_slot_at", flat=True)
+    assert prepared_end - start == orm_end - orm_start
+    assert abs((prepared_end - start).total_seconds() - 4 * gap) < 1e-5
+
+
+def test_nothing_is_reserved_for_a_campaign_that_is_not_sending():
+    campaign = make_campaign([], max_send_rate=20)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PAUSED)
+    status, _, gap = send_slots_reserve(campaign_id=campaign.pk, count=3)
+    assert (status, gap) == (Campaign.Status.PAUSED, 0.0)
+    assert Campaign.objects.get(pk=campaign.pk).next_send_slot_at is None

@@ -20,7 +20,7 @@ the network between us and Telesign.
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists
 from django.utils import timezone
 
@@ -38,12 +38,31 @@ MAX_LATENESS = 0.05
 def send_slots_reserve(*, campaign_id: int, count: int) -> tuple[str, datetime, float]:
     """Reserve `count` consecutive send slots: returns (campaign status, first
     slot, gap between slots). Nothing is reserved unless the campaign is still
-    sending. Called inside the send loop's transaction: no savepoint of its
-    own, one round trip fewer per group.
+    sending. Called inside the send loop's transaction, for every few
+    requests: on PostgreSQL one statement (`campaigns.db.departures`).
 
     The recipients stay claimed while they wait (dated when claimed: a claim
     is held for seconds, far within SEND_CLAIM_TIMEOUT).
     """
+    if connection.vendor != "postgresql" or count <= 0:
+        return send_slots_reserve_orm(campaign_id=campaign_id, count=count)
+    reserved = departures.send_slots_reserve_postgres(
+        campaign_id=campaign_id,
+        count=count,
+        headroom=RATE_HEADROOM,
+        now=timezone.now(),
+    )
+    if reserved is None:
+        status = Campaign.objects.values_list("status", flat=True).get(pk=campaign_id)
+        return status, timezone.now(), 0.0
+    return Campaign.Status.SENDING, *reserved
+
+
+def send_slots_reserve_orm(
+    *, campaign_id: int, count: int
+) -> tuple[str, datetime, float]:
+    """`send_slots_reserve` by the ORM, under a row lock (SQLite serialises
+    writers anyway)."""
     with transaction.atomic(savepoint=False):
         campaign = (
             Campaign.objects.select_for_update()
