@@ -204,6 +204,23 @@ def all_final(campaign) -> bool:
         return False
 
 
+def describe(external_id: str, entries: list[dict]) -> None:
+    """What happened to one recipient that went wrong, for the log."""
+    from campaigns.models import CallbackEvent, Recipient
+
+    recipient = Recipient.objects.get(external_id=external_id)
+    events = CallbackEvent.objects.filter(external_id=external_id).values_list(
+        "processing", "received_at", "recipient_id"
+    )
+    print(
+        f"  {external_id}: {recipient.send_status}/{recipient.outcome} "
+        f"sent {recipient.sent_at} reconciled {recipient.reconciled_at} "
+        f"'{recipient.status_description}' events {list(events)} sandbox "
+        f"{[(e['at'], e.get('code')) for e in entries if e['external_id'] == external_id]}",  # noqa: E501
+        flush=True,
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=3000)
@@ -246,15 +263,16 @@ def main():
         started = time.monotonic()
         for _ in range(args.workers):
             run.start_worker()
-        restart_at = args.kills // 2
+        restart_at, restart_seconds = args.kills // 2, 0.0
         for kill in range(args.kills):
             time.sleep(random.uniform(0.5, 2.5))
             close_old_connections()
             run.kill_one()
             if kill == restart_at and not args.no_database_restart:
                 connection.close()
+                down = time.monotonic()
                 server.restart("fast")
-                print("database restarted", flush=True)
+                restart_seconds = time.monotonic() - down
         kills_done_at = time.monotonic() - started
         wait_until(lambda: all_final(campaign), what="every recipient final",
                    timeout=args.timeout)  # fmt: skip
@@ -271,6 +289,9 @@ def main():
         outcomes = Counter(recipients.values_list("outcome", flat=True))
         duplicates = sum(1 for n in accepted.values() if n > 1)
         lost = len(ours - set(accepted))
+        twice = [x for x, n in accepted.items() if n > 1][:5]
+        for external_id in twice + list(ours - set(accepted))[:3]:
+            describe(external_id, entries)
     finally:
         run.stop()
         server.destroy()
@@ -283,10 +304,11 @@ def main():
     print(
         f"kills={len(run.unconfirmed_at_kill)} (done by {kills_done_at:.0f} s) "
         f"database restarts={0 if args.no_database_restart else 1} "
+        f"(down {restart_seconds:.1f} s) "
         f"all final after {elapsed:.0f} s"
     )
     print(
-        f"in flight at each kill (max {max(run.unconfirmed_at_kill)}, "
+        f"in flight at each kill (max {max(run.unconfirmed_at_kill, default=0)}, "
         f"SEND_CONCURRENCY {WORKER_SETTINGS['SEND_CONCURRENCY']}): "
         f"{run.unconfirmed_at_kill}"
     )

@@ -37,6 +37,7 @@ from .scheduling import send_tasks_enqueue
 from .slots import (
     DEPARTURE_LEAD,
     MAX_LATENESS,
+    RATE_HEADROOM,
     recipients_in_flight_unmark,
     recipients_mark_in_flight,
     send_slots_reserve,
@@ -57,6 +58,9 @@ class SendRunSummary:
     retried: int = 0
     stopped_because: str = ""
 
+
+# Slots are reserved at most this far ahead at a low rate (see `slots_wanted`).
+RESERVE_AHEAD = 0.5
 
 # What a sending thread answers for a request it did not send because it
 # could not leave within MAX_LATENESS of its slot.
@@ -338,7 +342,7 @@ class SendLoop:
         try:
             with transaction.atomic():
                 self.flush()
-                if reserve and not self.reserve(min(free, len(self.pending))):
+                if reserve and not self.reserve(self.slots_wanted(free)):
                     return
                 group = []
                 horizon = self.horizon()
@@ -388,6 +392,13 @@ class SendLoop:
         while self.scheduled and self.scheduled[0][0] < too_late:
             missed.append(self.scheduled.popleft()[1])
         self.pending.extendleft(reversed(missed))
+
+    def slots_wanted(self, free: int) -> int:
+        """How many slots to reserve: one per free thread, but at a low rate
+        no more than RESERVE_AHEAD seconds' worth, so a pause or a stop never
+        leaves the campaign's next slots far in the future."""
+        gap = 1.0 / (self.campaign.max_send_rate * RATE_HEADROOM)
+        return max(1, min(free, len(self.pending), int(RESERVE_AHEAD / gap)))
 
     def reserve(self, count: int) -> bool:
         """Reserve slots for the next `count` pending recipients; False (and
