@@ -522,6 +522,12 @@ class Recipient(models.Model):
         blank=True,
         help_text="Why Telesign is no longer asked for its status.",
     )
+    reconciled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was queued to be sent again: unconfirmed, and no "
+        "callback came (SEND_RECONCILE_AFTER).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -813,6 +819,7 @@ class AuditEntry(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPORTED = "exported", "Exported"
         FOLLOW_UP_CREATED = "follow_up_created", "Follow-up created"
+        RECONCILED = "reconciled", "Unconfirmed messages sent again"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

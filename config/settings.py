@@ -328,6 +328,13 @@ ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
 # /v1/omnichannel/{reference_id}), and again at this interval while Telesign
 # keeps it (12 hours). 0: never ask. STATUS_CHECK_BATCH: most asked per tick.
 STATUS_CHECK_AFTER = env.float("STATUS_CHECK_AFTER", default=900.0)
+# Reconciling: an `unconfirmed` recipient (its worker died, or no answer came
+# in time) with no callback this many seconds after it was sent is sent again
+# with the same external_id. Unset: the campaign's fallback time plus
+# RECONCILE_SMS_REPORT_MARGIN, the longest Telesign takes to report on a
+# message it accepted. 0: never (strict at-most-once; resend by hand).
+SEND_RECONCILE_AFTER = env.float("SEND_RECONCILE_AFTER", default=None)
+RECONCILE_SMS_REPORT_MARGIN = env.float("RECONCILE_SMS_REPORT_MARGIN", default=900.0)
 STATUS_CHECK_BATCH = env.int("STATUS_CHECK_BATCH", default=100)
 # Launching a large audience on PostgreSQL: recipients are created by this many
 # connections at once (about the database server's cores), from this size on.

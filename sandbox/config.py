@@ -25,6 +25,9 @@ class SandboxConfig:
     # Share of accepted messages whose callbacks are never sent (lost
     # callbacks); their status can still be asked for.
     rate_callback_loss: float = 0.0
+    # Pauses before posting an unanswered callback again (Telesign: four
+    # attempts, 5, 10 and 15 seconds apart); not scaled by time_scale.
+    callback_retry_pauses: tuple[float, ...] = (5.0, 10.0, 15.0)
     fetch_images: bool = True
     seed: int | None = None
 

@@ -2,6 +2,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 
+from .pg_private import private_database, private_server  # noqa: F401 - fixtures
+
 
 def pytest_configure(config):
     # Real password hashing costs ~1 s per user; tests need no brute-force cost.

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,29 +23,53 @@ def database_url_for_subprocesses() -> str:
     return f"postgres://{settings['USER']}{password}@{host}:{port}/{settings['NAME']}"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def subprocess_env(**settings) -> dict[str, str]:
+    """The environment of an app process started by a test: the test
+    database, the sandbox's credentials (none), no DEBUG, and `settings`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocesses(),
+        "TELESIGN_CUSTOMER_ID": "",
+        "TELESIGN_API_KEY": "",
+        "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        **{key: str(value) for key, value in settings.items()},
+    }
+
+
 class Workers:
-    def __init__(self, *, sandbox_url: str, **settings):
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url_for_subprocesses(),
-            "TELESIGN_SANDBOX_URL": sandbox_url,
-            "TELESIGN_CUSTOMER_ID": "",
-            "TELESIGN_API_KEY": "",
-            "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            **{key: str(value) for key, value in settings.items()},
-        }
+    """Worker processes: `db_worker` (django-tasks' own) by default, or the
+    app's `run_worker`. Their stderr goes to `log` if given."""
+
+    def __init__(
+        self,
+        *,
+        sandbox_url: str,
+        command: str = "db_worker",
+        log: Path | None = None,
+        **settings,
+    ):
+        self.env = subprocess_env(TELESIGN_SANDBOX_URL=sandbox_url, **settings)
+        self.command = command
+        self.log = log
         self.processes: list[subprocess.Popen] = []
 
     def start(self, count: int = 1) -> list[subprocess.Popen]:
         started = []
         for _ in range(count):
+            stderr = open(self.log, "ab") if self.log else subprocess.PIPE
             process = subprocess.Popen(
                 [
                     sys.executable,
                     str(ROOT / "manage.py"),
-                    "db_worker",
+                    self.command,
                     "--queue-name",
                     "*",
                     "--no-reload",
@@ -55,8 +80,10 @@ class Workers:
                 cwd=ROOT,
                 env=self.env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=stderr,
             )
+            if self.log:
+                stderr.close()  # the child has its own copy
             started.append(process)
         self.processes += started
         return started

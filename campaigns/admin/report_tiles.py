@@ -164,6 +164,23 @@ def _unfinished_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
                 outcome__exact=O.PENDING,
             ),
         },
+        *_reconciled_tiles(campaign, figures),
+    ]
+
+
+def _reconciled_tiles(campaign: Campaign, figures: ReportFigures) -> list[dict]:
+    """Recipients sent again because no callback came after an unconfirmed
+    send, if any."""
+    if not figures.reconciled:
+        return []
+    return [
+        {
+            "key": "reconciled",
+            "label": "Sent again",
+            "value": figures.reconciled,
+            "detail": "unconfirmed and no callback came: sent again, same external id",
+            "url": recipients_url(campaign.pk, reconciled_at__isnull="False"),
+        }
     ]
 
 

@@ -1,7 +1,10 @@
 """The REST endpoint Telesign calls. It owns HTTP: the service says what became
 of a request (`CallbackReceived`), this view chooses the status and the body."""
 
+import logging
+
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -28,6 +31,12 @@ CALLBACK_BODY = PolymorphicProxySerializer(
     resource_type_field_name=None,
 )
 
+logger = logging.getLogger(__name__)
+
+# Seconds Telesign is asked to wait before sending again while the database
+# cannot be reached (a restart or a failover takes a few).
+DATABASE_UNAVAILABLE_RETRY_AFTER = 5
+
 CALLBACK_SCHEMA = extend_schema(
     request={"application/json": CALLBACK_BODY},
     responses={
@@ -45,6 +54,11 @@ CALLBACK_SCHEMA = extend_schema(
             CallbackErrorSerializer, description="Missing or invalid signature."
         ),
         413: OpenApiResponse(CallbackErrorSerializer, description="Body too large."),
+        503: OpenApiResponse(
+            CallbackErrorSerializer,
+            description="The database cannot be reached: nothing was stored; "
+            "send it again (Retry-After).",
+        ),
     },
     parameters=[
         OpenApiParameter(
@@ -90,14 +104,29 @@ class TelesignCallbackView(APIView):
         return self._receive(request)
 
     def _receive(self, request):
-        received = services.callback_request_receive(
-            method=request.method,
-            headers=request.headers,
-            declared_length=_declared_length(request),
-            read_body=lambda: request.body,
-            remote_addr=request.META.get("REMOTE_ADDR", ""),
-        )
+        try:
+            received = services.callback_request_receive(
+                method=request.method,
+                headers=request.headers,
+                declared_length=_declared_length(request),
+                read_body=lambda: request.body,
+                remote_addr=request.META.get("REMOTE_ADDR", ""),
+            )
+        except (OperationalError, InterfaceError):
+            return database_unavailable_answer()
         return callback_answer(received)
+
+
+def database_unavailable_answer() -> Response:
+    """Nothing was stored (the database could not be reached, or the
+    transaction was lost with its connection): answered 503, so Telesign
+    sends the callback again. The next request opens a new connection."""
+    logger.warning("a callback could not be stored: the database is unavailable")
+    return Response(
+        {"error": "The database is unavailable; send the callback again."},
+        status=503,
+        headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_AFTER)},
+    )
 
 
 def _declared_length(request) -> int:

@@ -124,6 +124,9 @@ class ReportFigures:
     progress: float | None  # final ÷ recipients
     timeline: Timeline
     time_to_delivery: TimesToDelivery
+    # Unconfirmed recipients sent again as no callback came (reports stored
+    # before it was counted read as 0).
+    reconciled: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The figures as plain JSON, the form CampaignReport stores."""
@@ -149,7 +152,7 @@ class ReportFigures:
         timeline = data["timeline"]
         times = data["time_to_delivery"]
         return cls(
-            **{name: data[name] for name in _PLAIN_FIELDS},
+            **{name: data[name] for name in _PLAIN_FIELDS if name in data},
             outcomes=dict(data["outcomes"]),
             suppressed=dict(data["suppressed"]),
             failure_reasons=tuple(
@@ -186,6 +189,7 @@ _PLAIN_FIELDS = (
     "opted_out_after",
     "final",
     "progress",
+    "reconciled",
 )
 
 
@@ -262,6 +266,7 @@ def _figures(campaign: Campaign) -> ReportFigures:
         progress=_rate(tally.total - outcomes[O.PENDING], tally.total),
         timeline=_deliveries_over_time(recipients),
         time_to_delivery=_time_to_delivery(campaign),
+        reconciled=tally.reconciled,
     )
 
 
@@ -284,6 +289,7 @@ class _RecipientTally:
     opted_out: int = 0  # replied to opt out after the message
     unconfirmed: int = 0  # pending, and Telesign's answer was lost
     waiting: int = 0  # pending and not sent yet
+    reconciled: int = 0  # sent again after no callback came
 
     @classmethod
     def of(cls, recipients: QuerySet) -> "_RecipientTally":
@@ -291,7 +297,10 @@ class _RecipientTally:
         groups = recipients.values(
             "outcome", "suppression_reason", "send_status"
         ).annotate(
-            count=Count("id"), read=Count("read_at"), opted_out=Count("opted_out_at")
+            count=Count("id"),
+            read=Count("read_at"),
+            opted_out=Count("opted_out_at"),
+            reconciled=Count("reconciled_at"),
         )
         for row in groups:
             tally.add(row)
@@ -302,6 +311,7 @@ class _RecipientTally:
         self.total += count
         self.read += row["read"]
         self.opted_out += row["opted_out"]
+        self.reconciled += row["reconciled"]
         self.outcomes[row["outcome"]] += count
         self.send_status[row["send_status"]] += count
         if row["suppression_reason"]:

@@ -53,6 +53,13 @@ def recipient_timeline(*, recipient: Recipient, limit: int = 200) -> list[Timeli
                 reverse("admin:campaigns_callbackevent_change", args=[event.pk]),
             )
         )
+    if recipient.reconciled_at:
+        steps.append(
+            TimelineStep(
+                recipient.reconciled_at,
+                "Sent again (reconciled): it was unconfirmed and no callback came",
+            )
+        )
     if recipient.status_check_end and recipient.status_checked_at:
         steps.append(
             TimelineStep(

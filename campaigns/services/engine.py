@@ -3,7 +3,8 @@
 Every ENGINE_TICK_SECONDS one tick runs somewhere (`engine_tick_claim` keeps
 it to one across workers): it starts scheduled campaigns whose time has come,
 recovers dead workers' claims, restarts stalled sending, completes finished
-campaigns, applies deferred callbacks, asks Telesign about messages whose
+campaigns, sends again unconfirmed recipients no callback came for
+(reconciling), applies deferred callbacks, asks Telesign about messages whose
 callbacks are late (lost callbacks) and refreshes due reports. Queuing the
 tick itself (`engine_tick_ensure`) is in `sending.scheduling`, beside the rest
 of what the services queue.
@@ -20,6 +21,7 @@ from .callbacks import callbacks_apply_pending, recipients_status_check
 from .reports import campaign_reports_refresh_due
 from .sending.claims import claims_expire, recipients_due
 from .sending.launch import scheduled_campaigns_start
+from .sending.reconcile import recipients_reconcile
 from .sending.results import campaign_complete_if_done
 from .sending.scheduling import engine_tick_enqueue, send_tasks_enqueue
 
@@ -30,6 +32,7 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     started = scheduled_campaigns_start(now=now)
     requeued, unconfirmed = claims_expire()
+    reconciled = recipients_reconcile(now=now)
     restarted, completed = _sending_campaigns_keep_going(now=now)
     if settings.CALLBACK_APPLY == "deferred":
         # Workers started with run_worker apply callbacks continuously; this
@@ -41,6 +44,8 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
         "started": started,
         "requeued": requeued,
         "unconfirmed": unconfirmed,
+        "reconciled": reconciled.resent,
+        "reconciled_closed": reconciled.closed,
         "restarted": restarted,
         "completed": completed,
         "status_checked": checks.asked,

@@ -22,8 +22,8 @@ def test_the_schedule_hands_out_callbacks_in_due_order_then_stops():
     schedule.add(0.05, {"n": 2}, "later")
     schedule.add(0.0, {"n": 1}, "now")
     assert len(schedule) == 2
-    assert schedule.next_due() == ({"n": 1}, "now")
-    assert schedule.next_due() == ({"n": 2}, "later")
+    assert schedule.next_due() == ({"n": 1}, "now", 1)
+    assert schedule.next_due() == ({"n": 2}, "later", 1)
     schedule.close()
     assert schedule.next_due() is None
 
@@ -31,13 +31,20 @@ def test_the_schedule_hands_out_callbacks_in_due_order_then_stops():
 class Receiver:
     """A callback endpoint on a free port that keeps what it receives."""
 
-    def __init__(self):
+    def __init__(self, refuse_first: int = 0):
         self.received: list[tuple[dict, bytes]] = []
+        self.refused = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.refused < refuse_first:  # as a database restart does
+                    receiver.refused += 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 receiver.received.append((dict(self.headers), body))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -127,3 +134,40 @@ def test_a_messages_own_callback_url_wins(calling_back, receiver):
     finally:
         other.server.shutdown()
         other.server.server_close()
+
+
+@pytest.mark.parametrize("refused, arrives", [(3, True), (4, False)])
+def test_an_unanswered_callback_is_posted_again_four_times_in_all(refused, arrives):
+    # Telesign's policy: four attempts, 5, 10 and 15 s apart (shortened here).
+    receiver = Receiver(refuse_first=refused)
+    sandbox = start_sandbox(
+        callbacks_enabled=True,
+        fetch_images=False,
+        callback_url=receiver.url,
+        callback_retry_pauses=(0.1, 0.2, 0.3),
+    )
+    try:
+        TelesignClient(
+            base_url=sandbox.url,
+            customer_id=SANDBOX_CUSTOMER_ID,
+            api_key=SANDBOX_API_KEY,
+        ).send(
+            SEED_MESSAGE.__class__(
+                **{**SEED_MESSAGE.__dict__, "phone": "+447911000000"}
+            )
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (
+            ledger(sandbox)["callbacks_sent"] + ledger(sandbox)["callbacks_failed"] < 1
+        ):
+            time.sleep(0.05)
+        counts = ledger(sandbox)
+        assert receiver.refused == refused
+        assert (counts["callbacks_sent"], counts["callbacks_failed"]) == (
+            (1, 0) if arrives else (0, 1)
+        )
+        assert len(receiver.received) == (1 if arrives else 0)
+    finally:
+        sandbox.stop()
+        receiver.server.shutdown()
+        receiver.server.server_close()

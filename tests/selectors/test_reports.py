@@ -85,8 +85,10 @@ def test_figures_are_stored_as_the_json_the_untyped_figures_were(finished):
     campaign, _ = finished
     figures = selectors.campaign_report_figures(campaign=campaign)
     stored = json.loads(STORED.read_text())
-    assert figures.to_json() == stored
-    assert json.loads(json.dumps(figures.to_json())) == stored
+    # Figures counted since then are the only additions.
+    added = {"reconciled": 0}
+    assert figures.to_json() == {**stored, **added}
+    assert json.loads(json.dumps(figures.to_json())) == {**stored, **added}
 
 
 def test_a_report_stored_before_the_figures_were_typed_still_loads(finished):

@@ -1,4 +1,6 @@
-"""A task worker that reports itself: Django's `db_worker` plus a heartbeat."""
+"""A task worker that reports itself and outlives database restarts:
+Django's `db_worker` plus a heartbeat, waiting for the database when its
+connection is lost instead of exiting."""
 
 import logging
 import os
@@ -6,13 +8,57 @@ import socket
 import threading
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker
 
 from campaigns.services import callbacks_apply_pending
 from campaigns.services.operations import worker_heartbeat_beat, worker_heartbeat_stop
+from campaigns.services.reconnect import (
+    DATABASE_FAULTS,
+    connection_lost,
+    database_retry,
+    database_wait,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ReconnectingWorker(Worker):
+    """db_worker's loop, which ends the process at the first database error
+    outside a task, kept going through a lost connection: it waits for the
+    database and goes on where it was."""
+
+    def run(self) -> None:
+        while True:
+            try:
+                return super().run()
+            except DATABASE_FAULTS:
+                if not connection_lost():
+                    raise
+                logger.warning("database connection lost: waiting for the database")
+                database_wait()
+                logger.warning("database reachable again: taking tasks")
+                self.startup_delay = False
+
+    def run_task(self, db_task_result) -> None:
+        """A task that failed because the connection was lost could not be
+        marked failed then: it is, once the database is back (a campaign's
+        sending is picked up again by the engine's tick)."""
+        try:
+            super().run_task(db_task_result)
+        except DATABASE_FAULTS as fault:
+            if not connection_lost():
+                raise
+            failure = fault
+            database_retry(
+                lambda: db_task_result.set_failed(failure),
+                what=f"recording task {db_task_result.id} as failed",
+            )
 
 
 class Command(DbWorkerCommand):
@@ -45,8 +91,10 @@ class Command(DbWorkerCommand):
                     worker_heartbeat_beat(
                         name=name, hostname=hostname, pid=pid, started_at=started_at
                     )
+                except DATABASE_FAULTS as fault:
+                    logger.warning("heartbeat failed: database unavailable (%s)", fault)
                 except Exception:
-                    logging.getLogger(__name__).exception("heartbeat failed")
+                    logger.exception("heartbeat failed")
                 finally:
                     close_old_connections()
                 if stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
@@ -59,8 +107,13 @@ class Command(DbWorkerCommand):
             while not stop.is_set():
                 try:
                     applied = callbacks_apply_pending(max_seconds=5.0)
+                except DATABASE_FAULTS as fault:
+                    logger.warning(
+                        "applying callbacks failed: database unavailable (%s)", fault
+                    )
+                    applied = 0
                 except Exception:
-                    logging.getLogger(__name__).exception("applying callbacks failed")
+                    logger.exception("applying callbacks failed")
                     applied = 0
                 finally:
                     close_old_connections()
@@ -76,9 +129,47 @@ class Command(DbWorkerCommand):
         for thread in threads:
             thread.start()
         try:
-            super().handle(*args, **options)
+            self.work(**options)
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=10)
-            worker_heartbeat_stop(name=name)
+            database_retry(
+                lambda: worker_heartbeat_stop(name=name),
+                what="withdrawing the heartbeat",
+                patience=10,
+            )
+
+    def work(
+        self,
+        *,
+        queue_name: str,
+        exclude_queues: str,
+        reload: bool,
+        batch: bool,
+        **options,
+    ) -> None:
+        """db_worker's `handle`, with the worker that outlives database
+        restarts."""
+        self.configure_logging(options["verbosity"])
+        queue_names = queue_name.split(",")
+        excluded = exclude_queues.split(",") if exclude_queues else []
+        if excluded and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = ReconnectingWorker(
+            queue_names=queue_names,
+            excluded_queue_names=excluded,
+            interval=options["interval"],
+            batch=batch,
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+        )
+        if reload and not batch:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()  # only in the child that works
+            run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()

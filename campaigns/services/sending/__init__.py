@@ -6,6 +6,7 @@
 - `slots`: send slots on the campaign row, which keep its rate across workers.
 - `messages`: the Telesign message for one recipient.
 - `results`: Telesign's answers recorded; auto-pause; completion.
+- `reconcile`: unconfirmed recipients no callback came for, sent again.
 - `loop`: `SendLoop`, one worker sending one campaign.
 - `test_send`: a campaign sent now to a few numbers.
 - `scheduling`: the only module that queues tasks.
@@ -47,6 +48,12 @@ from .messages import (
     campaign_sms_text,
     recipients_empty_sms_fail,
 )
+from .reconcile import (
+    Reconciled,
+    recipients_reconcile,
+    recipients_unreported,
+    reconcile_wait,
+)
 from .results import (
     ACTIVE_SEND_STATUSES,
     RESULT_COLUMNS,
@@ -62,18 +69,26 @@ from .scheduling import (
     send_tasks_enqueue,
     task_entry_points_register,
 )
-from .slots import RATE_HEADROOM, recipients_prepare_sending
+from .slots import (
+    MAX_LATENESS,
+    RATE_HEADROOM,
+    recipients_in_flight_unmark,
+    recipients_mark_in_flight,
+    send_slots_reserve,
+)
 from .test_send import MAX_TEST_NUMBERS, TestSendResult, campaign_test_send
 
 __all__ = [
     "ACTIVE_SEND_STATUSES",
     "EMPTY_SMS_REASON",
+    "MAX_LATENESS",
     "MAX_TEST_NUMBERS",
     "RATE_HEADROOM",
     "RESULT_COLUMNS",
     "RS",
     "ClaimedRecipient",
     "LaunchResult",
+    "Reconciled",
     "SendLoop",
     "SendRunSummary",
     "TestSendResult",
@@ -101,12 +116,17 @@ __all__ = [
     "recipients_claim_sendable",
     "recipients_due",
     "recipients_empty_sms_fail",
+    "recipients_in_flight_unmark",
+    "recipients_mark_in_flight",
     "recipients_materialise",
-    "recipients_prepare_sending",
+    "recipients_reconcile",
     "recipients_release",
+    "recipients_unreported",
     "recipients_unsent_release",
+    "reconcile_wait",
     "scheduled_campaigns_start",
     "send_results_record",
+    "send_slots_reserve",
     "send_tasks_enqueue",
     "task_entry_points_register",
     "worker_identity",

@@ -2,11 +2,12 @@
 
 Exactly once per recipient: a worker claims recipients in one transaction
 (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers),
-marks each one in flight just before its request leaves (`slots`), and records
-the answer only while it still holds the claim (`results`). A claim left
-behind by a dead worker expires: a recipient that was only claimed is queued
-again, one that was in flight becomes `unconfirmed` (Telesign may have it) and
-is never sent again automatically.
+reserves send slots and marks each one in flight only as its request leaves
+(`slots`), and records the answer only while it still holds the claim
+(`results`). A claim left behind by a dead worker expires: a recipient that
+was only claimed is queued again (or marked not sent if its campaign was
+cancelled), one that was in flight becomes `unconfirmed` (Telesign may have
+it), which only a callback or reconciling (`reconcile`) resolves.
 """
 
 import logging
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ...models import Campaign, Contact, Recipient
@@ -145,32 +146,54 @@ def _hold_outside_send_window(
     return ready
 
 
+def _give_back(rows: QuerySet[Recipient]) -> int:
+    """Recipients that never left, given back: queued again, or marked not
+    sent when their campaign was cancelled meanwhile (nobody stays pending in
+    a cancelled campaign). `rows` must filter on the status being left, so the
+    second update cannot touch what the first one changed."""
+    cancelled = rows.filter(campaign__status=Campaign.Status.CANCELLED).update(
+        send_status=RS.CANCELLED,
+        outcome=Recipient.Outcome.CANCELLED,
+        claimed_by="",
+        claimed_at=None,
+    )
+    queued = rows.update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+    return cancelled + queued
+
+
 def recipients_release(*, ids: list[int], worker_id: str) -> int:
-    """Give unsent claims back to the queue (pause, shutdown)."""
-    return Recipient.objects.filter(
-        id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
-    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+    """Give unsent claims back (pause, shutdown, cancel)."""
+    return _give_back(
+        Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+        )
+    )
 
 
 def recipients_unsent_release(*, ids: list[int], worker_id: str) -> int:
     """Give back recipients marked in flight whose request never left (a stop
-    came first): they are queued again, as nothing reached Telesign."""
-    return Recipient.objects.filter(
-        id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
-    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+    came first): nothing reached Telesign."""
+    return _give_back(
+        Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+        )
+    )
 
 
 def claims_expire(*, older_than: float | None = None) -> tuple[int, int]:
     """Recover claims of dead workers: (queued again, marked unconfirmed)."""
     timeout = settings.SEND_CLAIM_TIMEOUT if older_than is None else older_than
     cutoff = timezone.now() - timedelta(seconds=timeout)
-    requeued = Recipient.objects.filter(
-        send_status=RS.CLAIMED, claimed_at__lt=cutoff
-    ).update(send_status=RS.QUEUED, claimed_by="", claimed_at=None)
+    requeued = _give_back(
+        Recipient.objects.filter(send_status=RS.CLAIMED, claimed_at__lt=cutoff)
+    )
+    # In flight means its request had left (or was leaving): dated then, so
+    # that reconciling waits for its callbacks from that moment.
     unconfirmed = Recipient.objects.filter(
         send_status=RS.IN_FLIGHT, claimed_at__lt=cutoff
     ).update(
         send_status=RS.UNCONFIRMED,
+        sent_at=F("claimed_at"),
         status_description="The worker stopped while sending; Telesign may have "
         "accepted the message.",
     )

@@ -79,6 +79,9 @@ def campaign_resume(*, campaign: Campaign, actor: Actor | None = None) -> Campai
         # Paused while scheduled: start properly (materialise) now.
         Campaign.objects.filter(pk=resumed.pk).update(status=Campaign.Status.DRAFT)
         return campaign_launch(campaign=resumed, actor=actor).campaign
+    # Slots reserved before the pause went unused: sending starts again now,
+    # not where they ended.
+    Campaign.objects.filter(pk=resumed.pk).update(next_send_slot_at=None)
     transaction.on_commit(lambda: send_tasks_enqueue(campaign_id=resumed.pk))
     return resumed
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ...models import Campaign
 from ...telesign import SendResult, SendStatus, TelesignClient, client_from_settings
+from ..reconnect import database_retry
 from .claims import (
     ClaimedRecipient,
     recipients_claim_sendable,
@@ -33,7 +34,14 @@ from .results import (
     send_results_record,
 )
 from .scheduling import send_tasks_enqueue
-from .slots import recipients_prepare_sending
+from .slots import (
+    DEPARTURE_LEAD,
+    MAX_LATENESS,
+    RATE_HEADROOM,
+    recipients_in_flight_unmark,
+    recipients_mark_in_flight,
+    send_slots_reserve,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +59,23 @@ class SendRunSummary:
     stopped_because: str = ""
 
 
+# Slots are reserved at most this far ahead at a low rate (see `slots_wanted`).
+RESERVE_AHEAD = 0.5
+
+# What a sending thread answers for a request it did not send because it
+# could not leave within MAX_LATENESS of its slot.
+LATE = "late"
+
+
 def _sender(
     client: TelesignClient,
     ready: queue.SimpleQueue,
     answers: queue.SimpleQueue,
     halt: threading.Event,
 ) -> None:
-    """One sending thread: take the next prepared message, wait for its slot,
-    send it, hand back the answer (None when a stop came first)."""
+    """One sending thread: take the next message (marked in flight), wait for
+    its slot, send it, hand back the answer: None when a stop came first, LATE
+    when it could not leave in time (`slots.MAX_LATENESS`)."""
     while True:
         item = ready.get()
         if item is None:
@@ -67,6 +84,9 @@ def _sender(
         delay = due - time.monotonic()
         if halt.is_set() or (delay > 0.001 and halt.wait(delay)):
             answers.put((recipient_id, None))
+            continue
+        if time.monotonic() - due > MAX_LATENESS:
+            answers.put((recipient_id, LATE))
             continue
         try:
             answers.put((recipient_id, client.send(message)))
@@ -81,17 +101,18 @@ class SendLoop:
     """Sends a campaign's due recipients until none is left, the campaign
     stops sending, the worker stops, or the time slice is used.
 
-    `concurrency` threads send (`_sender`); this thread keeps a queue of
-    prepared messages (slots reserved, marked in flight) ahead of them and
-    writes the answers, so the database is never on the path of a request.
-    If the worker dies, at most the prepared queue, the requests on the wire
-    and the answers not yet written become `unconfirmed`: about three times
-    `concurrency`.
+    `concurrency` threads send (`_sender`); this thread does all the database
+    work, so the database is never on the path of a request. A recipient goes
+    claimed (`pending`) → slot reserved (`scheduled`, still claimed) → in
+    flight (`on_wire`): it is marked in flight only when its slot is due and a
+    thread is free, together with writing the answers that freed the threads,
+    so at most `concurrency` recipients are ever in flight and a crash leaves
+    only those unconfirmed.
 
     `run` turns the loop: `collect` takes the threads' answers, `watch` looks
-    at the campaign about once a second, `refill` claims and prepares the next
-    group, `flush` writes answers and gives back what never left, and `drain`
-    stops the threads and settles everything when the loop ends.
+    at the campaign about once a second, `refill` claims and reserves slots,
+    `launch` writes answers and hands due messages to free threads, and
+    `drain` stops the threads and settles everything when the loop ends.
     """
 
     def __init__(
@@ -107,7 +128,9 @@ class SendLoop:
         self.deadline = time.monotonic() + max_seconds if max_seconds else None
         self.worker_id = worker_id or worker_identity()
         self.concurrency = concurrency or settings.SEND_CONCURRENCY
-        self.client = client or client_from_settings()
+        # One attempt per request: a refused one (429, 503) is queued for a
+        # later slot rather than retried outside the campaign's rate.
+        self.client = client or client_from_settings(max_attempts=1)
         self.stop = stop or threading.Event()
         self.halt = threading.Event()  # tells waiting sends not to leave
         self.summary = SendRunSummary()
@@ -124,13 +147,17 @@ class SendLoop:
                 self.concurrency * 8,
             ),
         )
-        self.ready: queue.SimpleQueue = queue.SimpleQueue()  # prepared, waiting
+        self.ready: queue.SimpleQueue = queue.SimpleQueue()  # in flight, to send
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
-        self.outstanding = 0  # prepared and not answered yet
+        self.on_wire = 0  # marked in flight and not answered yet
         self.attempts: dict[int, int] = {}
         self.results: list[tuple[int, SendResult]] = []
-        self.unsent: list[int] = []
-        self.pending: deque[ClaimedRecipient] = deque()  # claimed, not prepared
+        self.unsent: list[int] = []  # in flight, never left: give back
+        self.late: list[int] = []  # in flight, missed their slot: new slot
+        self.pending: deque[ClaimedRecipient] = deque()  # claimed, no slot yet
+        self.scheduled: deque[tuple[float, ClaimedRecipient]] = deque()
+        self.by_id: dict[int, ClaimedRecipient] = {}
+        self.unmarked: list[int] = []  # could not be marked in flight
         self.last_check = 0.0
         self.sent_at_last_check = 0
         # Checked for orphaned callbacks every second.
@@ -150,38 +177,57 @@ class SendLoop:
         for thread in self.threads:
             thread.start()
         try:
-            while self.turn():
+            while self.riding_out_database_faults(self.turn):
                 pass
         finally:
-            self.drain()
+            self.riding_out_database_faults(self.drain)
         logger.info(
             "campaign %s worker %s: %s", self.campaign_id, self.worker_id, self.summary
         )
         return self.summary
 
+    def riding_out_database_faults(self, step):
+        """Run a step of the loop again once the database is back if it
+        failed for a lost connection (a restart): what it had not written is
+        still held here (`launch` puts back what its lost transaction took).
+        Past SEND_CLAIM_TIMEOUT the claims are given up for dead anyway, so
+        the fault goes up."""
+        return database_retry(
+            step,
+            what=f"sending campaign {self.campaign_id}",
+            stop=self.stop,
+            patience=settings.SEND_CLAIM_TIMEOUT,
+        )
+
     def turn(self) -> bool:
         """One turn of the loop; False when the loop is over."""
-        if self.outstanding:
-            self.collect_waiting(timeout=0.05)
+        self.collect_waiting(timeout=self.idle_time())
         if self.stop.is_set():
             self.stop_because("worker stopping")
         if self.summary.stopped_because:
-            return bool(self.outstanding)  # wait for the answers on their way
+            return bool(self.on_wire)  # wait for the answers on their way
         if not self.watch():
             return True
-        if (
-            self.outstanding <= self.concurrency + self.concurrency // 2
-            and not self.refill()
-            and not self.outstanding
-        ):
+        if not (self.pending or self.scheduled or self.on_wire or self.claim()):
             if not self.summary.stopped_because:
                 self.flush()
                 campaign_complete_if_done(campaign_id=self.campaign_id)
                 self.summary.stopped_because = "nothing due"
             return False
-        if len(self.results) >= self.concurrency:
-            self.flush()
+        self.launch()
         return True
+
+    def idle_time(self) -> float:
+        """How long to wait for answers before the next thing to do: nothing
+        while a thread is free and a recipient can take a slot; else until the
+        next slot (less its lead) or an answer, at most 50 ms."""
+        if self.free_threads():
+            if self.scheduled:
+                until = self.scheduled[0][0] - DEPARTURE_LEAD - time.monotonic()
+                return min(0.05, max(0.0, until))
+            if self.pending:
+                return 0.0
+        return 0.05 if self.on_wire else 0.0
 
     def stop_because(self, reason: str) -> None:
         if not self.summary.stopped_because:
@@ -192,17 +238,25 @@ class SendLoop:
         """Collect the answers the threads have given, waiting up to `timeout`
         for the first."""
         try:
-            self.collect(*self.answers.get(timeout=timeout))
+            if timeout > 0:
+                self.collect(*self.answers.get(timeout=timeout))
             while True:
                 self.collect(*self.answers.get_nowait())
         except queue.Empty:
             pass
 
-    def collect(self, recipient_id: int, result: SendResult | None) -> None:
-        """Take one answer (None: the request never left)."""
-        self.outstanding -= 1
+    def collect(self, recipient_id: int, result: SendResult | str | None) -> None:
+        """Take one answer (None: the request never left; LATE: it missed its
+        slot)."""
+        self.on_wire -= 1
         if result is None:
             self.unsent.append(recipient_id)
+            return
+        if result == LATE:
+            # Unmarked (back to claimed) by the next flush, which comes before
+            # any new mark; meanwhile it waits for a new slot.
+            self.late.append(recipient_id)
+            self.pending.appendleft(self.by_id[recipient_id])
             return
         self.results.append((recipient_id, result))
         summary = self.summary
@@ -248,9 +302,9 @@ class SendLoop:
             return False
         return True
 
-    def refill(self) -> bool:
-        """Prepare the next group; False when there is nothing left to prepare."""
-        if not self.pending:
+    def claim(self) -> bool:
+        """Claim the next recipients into `pending`; False if none is due."""
+        while True:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 self.stop_because(TIME_SLICE_USED)
                 return False
@@ -262,43 +316,132 @@ class SendLoop:
             claimed = recipients_empty_sms_fail(
                 campaign=self.campaign, claimed=claimed, worker_id=self.worker_id
             )
-            if not claimed:
-                return True  # all failed for an empty SMS: claim the next ones
-            self.pending.extend(claimed)
-            self.attempts.update((r.id, r.send_attempts) for r in claimed)
-        group = [
-            self.pending.popleft()
-            for _ in range(min(self.concurrency, len(self.pending)))
-        ]
-        # Answers so far and the next group share one transaction: fewer
-        # round trips keep this thread ahead of the sending threads.
-        with transaction.atomic():
-            self.flush()
-            status, first_slot, gap, leaving = recipients_prepare_sending(
-                campaign_id=self.campaign_id,
-                ids=[r.id for r in group],
-                worker_id=self.worker_id,
-            )
+            if claimed:  # else all failed for an empty SMS: claim the next ones
+                break
+        self.pending.extend(claimed)
+        self.by_id.update((r.id, r) for r in claimed)
+        self.attempts.update((r.id, r.send_attempts) for r in claimed)
+        return True
+
+    def launch(self) -> None:
+        """Hand the messages whose slots are due to the free threads, in one
+        transaction: write the answers that freed the threads, reserve slots
+        for as many recipients as threads are free (when none is waiting for
+        its slot), and mark in flight those whose slots are due."""
+        free = self.free_threads()
+        if not free:
+            return
+        self.forget_missed_slots()
+        reserve = not self.scheduled and bool(self.pending)
+        due = bool(self.scheduled) and self.scheduled[0][0] <= self.horizon()
+        if not (reserve or due):
+            if len(self.results) >= self.concurrency:
+                self.flush()
+            return
+        held = self.held_in_memory()
+        try:
+            with transaction.atomic():
+                self.flush()
+                if reserve and not self.reserve(self.slots_wanted(free)):
+                    return
+                group = []
+                horizon = self.horizon()
+                while self.scheduled and self.scheduled[0][0] <= horizon:
+                    group.append(self.scheduled.popleft())
+                    if len(group) == free:
+                        break
+                marked = recipients_mark_in_flight(
+                    campaign_id=self.campaign_id,
+                    ids=[r.id for _, r in group],
+                    worker_id=self.worker_id,
+                )
+        except BaseException:
+            # The transaction is lost: nothing of it was written, so the
+            # answers, give-backs and slots it took are ours to write again.
+            self.restore(held)
+            raise
+        self.hand_over(group, marked)
+
+    def held_in_memory(self) -> tuple:
+        return (
+            list(self.results),
+            list(self.unsent),
+            list(self.late),
+            deque(self.pending),
+            deque(self.scheduled),
+        )
+
+    def restore(self, held: tuple) -> None:
+        self.results, self.unsent, self.late, self.pending, self.scheduled = held
+
+    def free_threads(self) -> int:
+        """Threads free to take work now. Answers that come in while one
+        group is being marked wait for the next: groups grow by themselves
+        when the database is slow."""
+        return self.concurrency - self.on_wire
+
+    @staticmethod
+    def horizon() -> float:
+        return time.monotonic() + DEPARTURE_LEAD
+
+    def forget_missed_slots(self) -> None:
+        """Slots already past by more than MAX_LATENESS cannot be used: their
+        recipients (still only claimed) wait for new ones."""
+        missed = []
+        too_late = time.monotonic() - MAX_LATENESS
+        while self.scheduled and self.scheduled[0][0] < too_late:
+            missed.append(self.scheduled.popleft()[1])
+        self.pending.extendleft(reversed(missed))
+
+    def slots_wanted(self, free: int) -> int:
+        """How many slots to reserve: one per free thread, but at a low rate
+        no more than RESERVE_AHEAD seconds' worth, so a pause or a stop never
+        leaves the campaign's next slots far in the future."""
+        gap = 1.0 / (self.campaign.max_send_rate * RATE_HEADROOM)
+        return max(1, min(free, len(self.pending), int(RESERVE_AHEAD / gap)))
+
+    def reserve(self, count: int) -> bool:
+        """Reserve slots for the next `count` pending recipients; False (and
+        the loop stops) if the campaign is no longer sending."""
+        group = [self.pending.popleft() for _ in range(count)]
+        status, first_slot, gap = send_slots_reserve(
+            campaign_id=self.campaign_id, count=count
+        )
         if status != Campaign.Status.SENDING:
             self.pending.extendleft(reversed(group))
             self.stop_because(f"campaign {status}")
-            return True
+            return False
         slot0 = time.monotonic() + max(
             0.0, (first_slot - timezone.now()).total_seconds()
         )
-        by_id = {r.id: r for r in group}
-        for index, recipient_id in enumerate(leaving):
-            message = campaign_message(
-                campaign=self.campaign,
-                recipient=by_id[recipient_id],
-                send_callback_url=self.send_callback,
-            )
-            self.ready.put((recipient_id, message, slot0 + index * gap))
-            self.outstanding += 1
+        self.scheduled.extend(
+            (slot0 + index * gap, recipient) for index, recipient in enumerate(group)
+        )
         return True
 
+    def hand_over(
+        self, group: list[tuple[float, ClaimedRecipient]], marked: set[int]
+    ) -> None:
+        """Give the recipients marked in flight to the sending threads."""
+        for due, recipient in group:
+            if recipient.id not in marked:
+                # Not ours to send any more (claim expired, campaign stopped):
+                # `drain` gives back whatever we still hold.
+                self.unmarked.append(recipient.id)
+                continue
+            message = campaign_message(
+                campaign=self.campaign,
+                recipient=recipient,
+                send_callback_url=self.send_callback,
+            )
+            self.ready.put((recipient.id, message, due))
+            self.on_wire += 1
+        if len(marked) < len(group):
+            self.last_check = 0.0  # look at the campaign on the next turn
+
     def flush(self) -> None:
-        """Write the answers collected so far; give back what never left."""
+        """Write the answers collected so far; give back what never left; put
+        the late ones back for new slots."""
         if self.results:
             self.new_references.extend(
                 send_results_record(
@@ -311,6 +454,9 @@ class SendLoop:
         if self.unsent:
             recipients_unsent_release(ids=self.unsent, worker_id=self.worker_id)
             self.unsent.clear()
+        if self.late:
+            recipients_in_flight_unmark(ids=self.late, worker_id=self.worker_id)
+            self.late.clear()
 
     def apply_orphans(self) -> None:
         orphans_for_references_apply(references=self.new_references)
@@ -318,7 +464,7 @@ class SendLoop:
 
     def drain(self) -> None:
         """Stop the threads; record every answer; give back every claim left."""
-        self.halt.set()  # prepared messages still waiting do not leave
+        self.halt.set()  # messages still waiting for their slot do not leave
         for _ in self.threads:
             self.ready.put(None)
         for thread in self.threads:
@@ -328,7 +474,7 @@ class SendLoop:
                 self.collect(*self.answers.get_nowait())
             except queue.Empty:
                 break
-        while True:  # prepared but never taken by a thread
+        while True:  # handed over but never taken by a thread
             try:
                 item = self.ready.get_nowait()
             except queue.Empty:
@@ -337,10 +483,10 @@ class SendLoop:
                 self.unsent.append(item[0])
         self.flush()
         self.apply_orphans()
-        if self.pending:
-            recipients_release(
-                ids=[r.id for r in self.pending], worker_id=self.worker_id
-            )
+        held = [r.id for r in self.pending] + [r.id for _, r in self.scheduled]
+        held += self.unmarked
+        if held:
+            recipients_release(ids=held, worker_id=self.worker_id)
 
 
 def campaign_send_run(

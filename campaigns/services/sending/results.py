@@ -149,9 +149,16 @@ def campaign_auto_pause_check(*, campaign_id: int, window_seconds: int = 120) ->
 
 
 def campaign_complete_if_done(*, campaign_id: int) -> bool:
-    """Mark a sending campaign completed once nobody is left to send."""
+    """Mark a sending campaign completed once nobody is left to send (with
+    reconciling on, unconfirmed recipients may still be sent again)."""
+    busy_statuses = list(ACTIVE_SEND_STATUSES)
+    if settings.SEND_RECONCILE_AFTER != 0:
+        busy_statuses.append(RS.UNCONFIRMED)
     busy = Recipient.objects.filter(
-        campaign_id=campaign_id, is_test=False, send_status__in=ACTIVE_SEND_STATUSES
+        campaign_id=campaign_id,
+        is_test=False,
+        send_status__in=busy_statuses,
+        outcome=Recipient.Outcome.PENDING,
     ).exists()
     if busy:
         return False

@@ -1,37 +1,69 @@
-"""Send slots: how a campaign's rate holds across every worker.
+"""Send slots and departures: how a campaign's rate holds across every worker,
+and what "in flight" means.
 
-Before sending, a worker reserves send slots on the campaign row
-(`next_send_slot_at`, under a row lock), one slot per message, 1/rate seconds
-apart, and sends each message at its slot. Slots are reserved only for
-requests that can leave at once, so nobody falls behind their slots and
-bursts cannot pile up.
+A worker reserves send slots on the campaign row (`next_send_slot_at`, under a
+row lock), one per claimed recipient, 1/(rate × RATE_HEADROOM) seconds apart;
+every worker's slots are disjoint. Reserving a slot does not put a recipient
+in flight: it stays claimed while it waits. Only when its slot is at most
+`DEPARTURE_LEAD` away and a sending thread is free is it marked in flight
+(`recipients_mark_in_flight`), in groups no larger than the free threads, so
+a worker never has more than `SEND_CONCURRENCY` recipients in flight and a
+crash leaves only those (the ones that may have reached Telesign) unconfirmed.
+
+The rate guarantee: a request never leaves before its slot, and never more
+than `MAX_LATENESS` after it (a late one is not sent; it takes a new slot).
+Slots are spaced for 90% of the rate, so any one-second window holds at most
+ceil(0.9 × rate × (1 + lateness)) departures, which is at most the rate while
+lateness stays under 1/9 s: `MAX_LATENESS` leaves the rest of that margin to
+the network between us and Telesign.
 """
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
+from ...db import departures
 from ...models import Campaign, Recipient
 
 RS = Recipient.SendStatus
-# Slots are spaced for 90% of the maximum rate: requests leave a little late
-# now and then (threads, processes sharing cores, network), and the slack keeps
-# a late one and its on-time successors from crowding into one second.
 RATE_HEADROOM = 0.9
+# A recipient is marked in flight at most this long before its slot.
+DEPARTURE_LEAD = 0.02
+# A request that cannot leave within this long after its slot is not sent.
+MAX_LATENESS = 0.05
 
 
-def recipients_prepare_sending(
-    *, campaign_id: int, ids: list[int], worker_id: str
-) -> tuple[str, datetime, float, list[int]]:
-    """Reserve send slots and mark recipients in flight, in one transaction.
+def send_slots_reserve(*, campaign_id: int, count: int) -> tuple[str, datetime, float]:
+    """Reserve `count` consecutive send slots: returns (campaign status, first
+    slot, gap between slots). Nothing is reserved unless the campaign is still
+    sending. Called inside the send loop's transaction, for every few
+    requests: on PostgreSQL one statement (`campaigns.db.departures`).
 
-    Returns (campaign status, first slot, gap between slots, ids to send in
-    slot order). Nothing is prepared unless the campaign is still sending. The
-    campaign row lock makes every worker's slots disjoint, which is what keeps
-    the campaign's rate across workers and machines.
+    The recipients stay claimed while they wait (dated when claimed: a claim
+    is held for seconds, far within SEND_CLAIM_TIMEOUT).
     """
-    with transaction.atomic():
+    if connection.vendor != "postgresql" or count <= 0:
+        return send_slots_reserve_orm(campaign_id=campaign_id, count=count)
+    reserved = departures.send_slots_reserve_postgres(
+        campaign_id=campaign_id,
+        count=count,
+        headroom=RATE_HEADROOM,
+        now=timezone.now(),
+    )
+    if reserved is None:
+        status = Campaign.objects.values_list("status", flat=True).get(pk=campaign_id)
+        return status, timezone.now(), 0.0
+    return Campaign.Status.SENDING, *reserved
+
+
+def send_slots_reserve_orm(
+    *, campaign_id: int, count: int
+) -> tuple[str, datetime, float]:
+    """`send_slots_reserve` by the ORM, under a row lock (SQLite serialises
+    writers anyway)."""
+    with transaction.atomic(savepoint=False):
         campaign = (
             Campaign.objects.select_for_update()
             .only("status", "max_send_rate", "next_send_slot_at")
@@ -41,26 +73,48 @@ def recipients_prepare_sending(
         # it could start this group's slots in the past, and late slots leave
         # together.
         now = timezone.now()
-        if campaign.status != Campaign.Status.SENDING or not ids:
-            return campaign.status, now, 0.0, []
+        if campaign.status != Campaign.Status.SENDING or count <= 0:
+            return campaign.status, now, 0.0
         gap = 1.0 / (campaign.max_send_rate * RATE_HEADROOM)
         start = max(now, campaign.next_send_slot_at or now)
-        # The claim is dated when the last of them leaves, so that recovering
-        # dead workers' claims never takes one that is only waiting its turn.
-        leaves_by = start + timedelta(seconds=gap * len(ids))
-        marked = Recipient.objects.filter(
-            id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
-        ).update(send_status=RS.IN_FLIGHT, claimed_at=leaves_by)
-        leaving = ids
-        if marked != len(ids):  # some claims expired meanwhile: not ours to send
-            still_ours = set(
-                Recipient.objects.filter(
-                    id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
-                ).values_list("id", flat=True)
-            )
-            leaving = [i for i in ids if i in still_ours]
         Campaign.objects.filter(pk=campaign_id).update(
-            next_send_slot_at=start + timedelta(seconds=gap * len(leaving)),
+            next_send_slot_at=start + timedelta(seconds=gap * count),
             last_activity_at=now,
         )
-    return Campaign.Status.SENDING, start, gap, leaving
+    return Campaign.Status.SENDING, start, gap
+
+
+def recipients_mark_in_flight(
+    *, campaign_id: int, ids: list[int], worker_id: str
+) -> set[int]:
+    """Mark claimed recipients in flight just before their requests leave;
+    returns those marked. A recipient is left out when its claim expired and
+    went elsewhere, or was cancelled, or its campaign is no longer sending:
+    after a pause or cancel commits, nothing more leaves."""
+    return departures.recipients_mark_in_flight(
+        campaign_id=campaign_id, ids=ids, worker_id=worker_id, now=timezone.now()
+    )
+
+
+def recipients_mark_in_flight_orm(
+    *, campaign_id: int, ids: list[int], worker_id: str
+) -> set[int]:
+    """The same update as `recipients_mark_in_flight`, by the ORM: what the
+    prepared statement in `campaigns.db.departures` is tested against."""
+    sending = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)
+    Recipient.objects.filter(
+        Exists(sending), id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+    ).update(send_status=RS.IN_FLIGHT, claimed_at=timezone.now())
+    return set(
+        Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+        ).values_list("id", flat=True)
+    )
+
+
+def recipients_in_flight_unmark(*, ids: list[int], worker_id: str) -> int:
+    """Back to claimed: recipients marked in flight whose requests did not
+    leave because they were late for their slot; they wait for a new one."""
+    return Recipient.objects.filter(
+        id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+    ).update(send_status=RS.CLAIMED, claimed_at=timezone.now())

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -78,3 +79,66 @@ def test_refused_credentials_pause_the_campaign_with_a_clear_reason(sandbox):
     assert (
         Recipient.objects.filter(campaign=campaign, send_status=RS.QUEUED).count() == 5
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_throttled_campaign_leaves_nobody_pending_and_sends_nothing_more(
+    sandbox,
+):
+    # The defect: at 2/s, recipients waiting for their slots were marked in
+    # flight, cancel skipped them, and giving them back queued them again:
+    # 29 of 40 stayed "Waiting to be sent" for good.
+    campaign = make_campaign([audience_of(40)], max_send_rate=2)
+    sending.campaign_launch(campaign=campaign)
+
+    def work():
+        try:
+            run(campaign, concurrency=8)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    time.sleep(3.0)
+    sending.campaign_cancel(campaign=campaign)
+    cancelled_at = time.time()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+
+    statuses = Counter(
+        Recipient.objects.filter(campaign=campaign).values_list(
+            "send_status", flat=True
+        )
+    )
+    assert not set(statuses) & {RS.QUEUED, RS.CLAIMED, RS.IN_FLIGHT}, statuses
+    accepted = ledger(sandbox)["accepted"]
+    assert 3 <= accepted <= 10
+    assert statuses == {RS.ACCEPTED: accepted, RS.CANCELLED: 40 - accepted}
+    assert set(
+        Recipient.objects.filter(
+            campaign=campaign, send_status=RS.CANCELLED
+        ).values_list("outcome", flat=True)
+    ) == {Recipient.Outcome.CANCELLED}
+    # Only a request already on the wire may arrive after the cancel.
+    times = [e["at"] for e in ledger(sandbox, full=True)["entries"]]
+    assert sum(1 for t in times if t > cancelled_at) <= 1
+
+
+def test_claims_of_a_dead_worker_in_a_cancelled_campaign_are_not_queued_again(
+    sandbox,
+):
+    campaign = make_campaign([audience_of(6)])
+    sending.campaign_launch(campaign=campaign)
+    claimed = sending.recipients_claim(campaign=campaign, worker_id="dead", limit=6)
+    assert len(claimed) == 6
+    # A worker that died holding claims, in a campaign cancelled meanwhile:
+    # cancel takes claimed recipients too; a claim recovered later must not
+    # put anyone back in the queue.
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CANCELLED)
+    requeued, unconfirmed = sending.claims_expire(older_than=0)
+    assert (requeued, unconfirmed) == (6, 0)
+    assert set(
+        Recipient.objects.filter(campaign=campaign).values_list(
+            "send_status", "outcome"
+        )
+    ) == {(RS.CANCELLED, Recipient.Outcome.CANCELLED)}
