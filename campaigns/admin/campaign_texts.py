@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 
 from ..charts import percent
-from ..models import Campaign
+from ..models import Campaign, Recipient
 
 
 def recipients_text(*, contacts: int, opted_out: int, targeted: int) -> str:
@@ -91,3 +91,23 @@ def channels_description(campaign: Campaign) -> str:
             f"{campaign.fallback_time} s."
         )
     return "recipients without Viber will not be reached."
+
+
+def progress_counts(progress: dict[str, int], *, waiting: int) -> list[tuple[str, int]]:
+    """A campaign's recipients by where they are, in a marketer's words: those
+    a worker holds but has not sent count as waiting (a claim is the engine's
+    business), those waiting for their quiet hours to end are told apart, and
+    "on the wire" are the requests leaving right now."""
+    RS = Recipient.SendStatus
+    queued = progress.get(RS.QUEUED, 0) + progress.get(RS.CLAIMED, 0) - waiting
+    rows = [
+        ("Waiting to be sent", queued),
+        ("Waiting for their quiet hours to end", waiting),
+        ("On the wire to Telesign", progress.get(RS.IN_FLIGHT, 0)),
+        *(
+            (status.label, progress.get(status, 0))
+            for status in RS
+            if status not in (RS.QUEUED, RS.CLAIMED, RS.IN_FLIGHT)
+        ),
+    ]
+    return [(label, count) for label, count in rows if count > 0]

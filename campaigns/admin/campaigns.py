@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 
 from .. import selectors, services
@@ -21,6 +22,7 @@ from .base import AdminPage, CustomPagesMixin
 from .building import BUILDING_READONLY, CampaignBuildingAdminMixin, live
 from .campaign_texts import (
     channels_description,
+    progress_counts,
     quiet_hours_text,
     starts_text,
     waiting_text,
@@ -115,17 +117,19 @@ class CampaignAdmin(
         if obj.status == Campaign.Status.SCHEDULED and obj.scheduled_at:
             return f"{starts_text(obj.scheduled_at)}."
         progress = selectors.campaign_send_progress(campaign=obj)
-        labels = dict(Recipient.SendStatus.choices)
+        waiting = selectors.campaign_recipients_waiting_for_window(
+            campaign=obj, now=timezone.now()
+        )
         counts = (
             format_html_join(
                 ", ",
                 "{}: {}",
-                ((labels[key], count) for key, count in progress.items() if count),
+                (
+                    (label, number_format(count, force_grouping=True))
+                    for label, count in progress_counts(progress, waiting=waiting)
+                ),
             )
             or "No recipients."
-        )
-        waiting = selectors.campaign_recipients_waiting_for_window(
-            campaign=obj, now=timezone.now()
         )
         if not waiting:
             return counts

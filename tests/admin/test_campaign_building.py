@@ -286,3 +286,30 @@ def test_a_marketer_works_in_their_own_time_zone(
     )
     # Someone else still works in the workspace's zone.
     assert "Starts 3 Dec 14:00 UTC." in admin_client.get(launch).content.decode()
+
+
+def test_the_campaign_page_says_where_recipients_are_in_a_marketers_words(
+    marketer_client, records
+):
+    # At 1 msg/s the page said "Being sent: 32" for recipients that were only
+    # waiting their turn; held by a worker or not, they are waiting.
+    campaign = records["campaign"]
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
+    RS = Recipient.SendStatus
+    queued_before = Recipient.objects.filter(campaign=campaign).count()
+    statuses = [RS.QUEUED] * 3 + [RS.CLAIMED] * 2 + [RS.IN_FLIGHT]
+    for n, status in enumerate(statuses):
+        contact = make_contact()
+        Recipient.objects.create(
+            campaign=campaign,
+            contact=contact,
+            phone=contact.phone,
+            external_id=f"p{n}",
+            send_status=status,
+        )
+    page = marketer_client.get(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    ).content.decode()
+    waiting = queued_before + 5
+    assert f"Waiting to be sent: {waiting}, On the wire to Telesign: 1" in page
+    assert "Claimed by a worker" not in page and "Being sent" not in page
