@@ -142,3 +142,44 @@ def test_claims_of_a_dead_worker_in_a_cancelled_campaign_are_not_queued_again(
             "send_status", "outcome"
         )
     ) == {(RS.CANCELLED, Recipient.Outcome.CANCELLED)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resumed_slow_campaign_sends_again_within_two_seconds(sandbox):
+    # At 1 msg/s a worker used to reserve a slot per thread (16 s ahead):
+    # after a pause, resuming stalled until those slots had passed.
+    campaign = make_campaign([audience_of(30)], max_send_rate=1)
+    sending.campaign_launch(campaign=campaign)
+
+    def work():
+        try:
+            run(campaign, concurrency=16)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    time.sleep(2.5)
+    sending.campaign_pause(campaign=campaign)
+    worker.join(timeout=10)
+    sent_before = ledger(sandbox)["accepted"]
+    assert 1 <= sent_before <= 4
+
+    sending.campaign_resume(campaign=campaign)
+    resumed_at = time.time()
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while ledger(sandbox)["accepted"] == sent_before:
+            assert time.monotonic() < deadline, "nothing sent after resuming"
+            time.sleep(0.05)
+        first = min(
+            e["at"]
+            for e in ledger(sandbox, full=True)["entries"]
+            if e["at"] >= resumed_at
+        )
+        assert first - resumed_at < 2.0
+    finally:
+        sending.campaign_pause(campaign=campaign)
+        worker.join(timeout=10)
