@@ -319,7 +319,9 @@ SEND_TASK_SLICE_SECONDS = env.float("SEND_TASK_SLICE_SECONDS", default=30.0)
 # Seconds after which a dead worker's claim is recovered. Longer than a send
 # can take (timeouts and retries included).
 SEND_CLAIM_TIMEOUT = env.float("SEND_CLAIM_TIMEOUT", default=300.0)
-SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=5)
+# Each attempt is one request through a send slot; the waits between them grow
+# from 1–2 s to 5 minutes, so 10 attempts ride out about 10 minutes of outage.
+SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=10)
 AUTO_PAUSE_FAILURE_RATE = env.float("AUTO_PAUSE_FAILURE_RATE", default=0.5)
 AUTO_PAUSE_MIN_SENDS = env.int("AUTO_PAUSE_MIN_SENDS", default=20)
 ENGINE_TICK_SECONDS = env.float("ENGINE_TICK_SECONDS", default=5.0)
