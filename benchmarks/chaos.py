@@ -289,6 +289,8 @@ def main():
         audits = AuditEntry.objects.filter(action=AuditEntry.Action.RECONCILED).count()
         outcomes = Counter(recipients.values_list("outcome", flat=True))
         duplicates = sum(1 for n in accepted.values() if n > 1)
+        # Lost: never accepted by Telesign (a recipient that failed after
+        # every attempt was refused counts here too, as it was not messaged).
         lost = len(ours - set(accepted))
         twice = [x for x, n in accepted.items() if n > 1][:5]
         for external_id in twice + list(ours - set(accepted))[:3]:
