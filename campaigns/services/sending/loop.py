@@ -159,7 +159,7 @@ class SendLoop:
         self.by_id: dict[int, ClaimedRecipient] = {}
         self.unmarked: list[int] = []  # could not be marked in flight
         self.last_check = 0.0
-        self.sent_at_last_check = 0
+        self.rejected_at_last_check = 0
         # Checked for orphaned callbacks every second.
         self.new_references: list[str] = []
         self.threads: list[threading.Thread] = []
@@ -208,7 +208,10 @@ class SendLoop:
             return bool(self.on_wire)  # wait for the answers on their way
         if not self.watch():
             return True
-        if not (self.pending or self.scheduled or self.on_wire or self.claim()):
+        # Claim the next batch as soon as this one is all handed out, not once
+        # its last answers are in: threads must not idle between batches.
+        claimed = bool(self.pending or self.scheduled) or self.claim()
+        if not claimed and not self.on_wire:
             if not self.summary.stopped_because:
                 self.flush()
                 campaign_complete_if_done(campaign_id=self.campaign_id)
@@ -277,16 +280,18 @@ class SendLoop:
             self.stop_because("credentials refused")
 
     def watch(self) -> bool:
-        """Every second (or once enough answers came in): notice a pause or
-        cancel from elsewhere, and judge recent failures. False once the loop
-        must stop."""
-        if (
-            time.monotonic() - self.last_check <= 1.0
-            and self.summary.sent - self.sent_at_last_check
-            < settings.AUTO_PAUSE_MIN_SENDS
-        ):
+        """Every second (sooner once enough sends failed here to pause the
+        campaign): notice a pause or cancel from elsewhere, and judge recent
+        failures. False once the loop must stop. Healthy sending is not held
+        up by a count of recent failures every few answers."""
+        failed_here = self.summary.rejected - self.rejected_at_last_check
+        enough_to_pause = max(
+            1, settings.AUTO_PAUSE_MIN_SENDS * settings.AUTO_PAUSE_FAILURE_RATE
+        )
+        if time.monotonic() - self.last_check <= 1.0 and failed_here < enough_to_pause:
             return True
-        self.last_check, self.sent_at_last_check = time.monotonic(), self.summary.sent
+        self.last_check = time.monotonic()
+        self.rejected_at_last_check = self.summary.rejected
         self.flush()
         self.apply_orphans()
         status = (
