@@ -17,6 +17,7 @@ from .. import selectors, services
 from ..audience_csv import AudienceFileError, rejected_rows_csv
 from ..forms import AudienceImportUploadForm, ContactForm, ImageAssetForm
 from ..models import Audience, AudienceImport, Contact, ImageAsset
+from ..phones import phone_search_term
 from .base import AdminPage, CustomPagesMixin, ReadOnlyAdminMixin
 
 
@@ -135,10 +136,11 @@ class ContactAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
-        # Numbers are stored as E.164: let "+44 7911 123-456" find +447911123456.
-        compact = "".join(ch for ch in search_term if ch.isdigit() or ch == "+")
-        if compact and len(compact) >= 4 and compact != search_term:
-            search_term = compact
+        # Numbers are stored as E.164: "0044 7911 123-456", "447911123456" and
+        # "+44 7911 123456" all find +447911123456.
+        search_term = phone_search_term(
+            search_term, default_region=settings.DEFAULT_PHONE_REGION
+        )
         return super().get_search_results(request, queryset, search_term)
 
     # Saving and deleting go through the services: a change to who is messaged

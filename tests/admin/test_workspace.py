@@ -65,6 +65,19 @@ def test_bulk_opt_out_and_opt_in_actions(marketer_client):
     assert Contact.objects.filter(opted_out_at__isnull=True).count() == 2
 
 
+@pytest.mark.parametrize(
+    "search", ["0044 7911 123456", "+44 7911 123456", "447911123456", "7911 123"]
+)
+def test_contact_search_finds_a_number_in_any_spelling(marketer_client, search):
+    make_contact("+447911123456", name="Ana")
+    make_contact("+447700900123", name="Ben")
+    page = marketer_client.get(
+        reverse("admin:campaigns_contact_changelist"), {"q": search}
+    ).content.decode()
+    assert "+447911123456" in page
+    assert "+447700900123" not in page
+
+
 def test_csv_import_upload_check_confirm(marketer_client):
     audience = make_audience("Newsletter")
     csv = b"phone;first_name\n07911 123456;Ana\n0044 7911 123457;Ben\n3.8E+11;Cy\n"
