@@ -240,6 +240,9 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=25_000_000)
 # Audience CSV import caps.
 AUDIENCE_CSV_MAX_BYTES = env.int("AUDIENCE_CSV_MAX_BYTES", default=50 * 1024 * 1024)
+# A check or import nobody has reported on for this long is queued again (its
+# worker died); an import's final write reports nothing until it commits.
+AUDIENCE_IMPORT_STALL_SECONDS = env.int("AUDIENCE_IMPORT_STALL_SECONDS", default=300)
 
 # Telesign. Without credentials the app talks to its own local sandbox.
 TELESIGN_CUSTOMER_ID = env.str("TELESIGN_CUSTOMER_ID", default="")

@@ -7,6 +7,7 @@
 - costs: estimated and actual cost at the configured prices
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
+- imports: an audience import's problems, preview and rejected rows
 - timeline: one recipient's story and the callbacks that shaped it
 - personalisation: the fields an SMS text may use, and what is wrong with one
 
@@ -50,6 +51,11 @@ from .exports import (
     recipient_export_text_columns,
 )
 from .health import system_health
+from .imports import (
+    audience_import_preview_rows,
+    audience_import_problems,
+    audience_import_rejected_csv,
+)
 from .personalisation import (
     audiences_fields,
     audiences_have_field,
@@ -105,6 +111,9 @@ __all__ = [
     "TimelineBucket",
     "TimelineStep",
     "TimesToDelivery",
+    "audience_import_preview_rows",
+    "audience_import_problems",
+    "audience_import_rejected_csv",
     "audiences_fields",
     "audiences_have_field",
     "audiences_with_counts",

@@ -1,0 +1,135 @@
+"""An audience import's set-based steps: staging a checked file's rows, and
+writing them into contacts and the audience in a few statements, whatever the
+number of rows.
+
+A staged row changes a known contact when it brings a name other than the
+contact's, or a field the contact lacks or holds another value in: the name a
+file leaves blank and the fields it does not have stay as they are.
+"""
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from django.db import connection
+
+from ..models import AudienceImportRow, AudienceMember, Contact
+
+CONTACT = Contact._meta.db_table
+MEMBER = AudienceMember._meta.db_table
+STAGED = AudienceImportRow._meta.db_table
+
+
+def _json_param() -> str:
+    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+
+
+def _merged_attributes() -> str:
+    """The contact's fields with the staged row's over them."""
+    if connection.vendor == "postgresql":
+        return "c.attributes || s.attributes"
+    return "json_patch(c.attributes, s.attributes)"
+
+
+def _changes_contact() -> str:
+    """True where staged row `s` would change contact `c`."""
+    if connection.vendor == "postgresql":
+        attributes_differ = "NOT (c.attributes @> s.attributes)"
+    else:
+        attributes_differ = (
+            "json_patch(c.attributes, s.attributes) <> json(c.attributes)"
+        )
+    return f"((s.name <> '' AND s.name <> c.name) OR {attributes_differ})"
+
+
+def import_rows_stage(*, import_id: int, rows: Sequence) -> set[int]:
+    """Stage `rows` (line, phone, name, attributes) of an import; a number
+    already staged is left out. Returns the lines staged."""
+    if not rows:
+        return set()
+    values = ", ".join([f"(%s, %s, %s, %s, {_json_param()})"] * len(rows))
+    params: list = []
+    for row in rows:
+        params += [import_id, row.line, row.phone, row.name, json.dumps(row.attributes)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {STAGED} (audience_import_id, line, phone, name, attributes)"  # noqa: S608 - names from model metadata
+            f" VALUES {values}"
+            " ON CONFLICT (audience_import_id, phone) DO NOTHING RETURNING line",
+            params,
+        )
+        return {line for (line,) in cursor.fetchall()}
+
+
+def import_changes_count(*, import_id: int) -> int:
+    """How many known contacts the import's staged rows would change."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {STAGED} s JOIN {CONTACT} c ON c.phone = s.phone"  # noqa: S608 - names from model metadata
+            f" WHERE s.audience_import_id = %s AND {_changes_contact()}",
+            [import_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def import_changes(*, import_id: int, batch: int = 5000) -> Iterator[tuple]:
+    """Each known contact the staged rows would change, as (contact id, its
+    name, its fields, the file's name, the file's fields)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.name, c.attributes, s.name, s.attributes"  # noqa: S608 - names from model metadata
+            f" FROM {STAGED} s JOIN {CONTACT} c ON c.phone = s.phone"
+            f" WHERE s.audience_import_id = %s AND {_changes_contact()}",
+            [import_id],
+        )
+        while chunk := cursor.fetchmany(batch):
+            for contact_id, name, fields, new_name, new_fields in chunk:
+                yield contact_id, name, _loaded(fields), new_name, _loaded(new_fields)
+
+
+def _loaded(value) -> dict:
+    # PostgreSQL's driver reads jsonb as Python values; SQLite gives text.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def import_contacts_update(*, import_id: int, now: datetime) -> int:
+    """Give known contacts the staged rows' name (unless blank) and fields;
+    returns how many changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CONTACT} AS c SET"  # noqa: S608 - names from model metadata
+            " name = CASE WHEN s.name <> '' THEN s.name ELSE c.name END,"
+            f" attributes = {_merged_attributes()}, updated_at = %s"
+            f" FROM {STAGED} s WHERE s.audience_import_id = %s AND s.phone = c.phone"
+            f" AND {_changes_contact()}",
+            [now, import_id],
+        )
+        return cursor.rowcount
+
+
+def import_contacts_insert(*, import_id: int, now: datetime) -> int:
+    """Create a contact for each staged number not known yet; returns how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CONTACT}"  # noqa: S608 - names from model metadata
+            " (phone, name, attributes, opt_out_source, created_at, updated_at)"
+            " SELECT s.phone, s.name, s.attributes, '', %s, %s"
+            f" FROM {STAGED} s WHERE s.audience_import_id = %s ORDER BY s.id"
+            " ON CONFLICT (phone) DO NOTHING",
+            [now, now, import_id],
+        )
+        return cursor.rowcount
+
+
+def import_members_insert(*, import_id: int, audience_id: int, now: datetime) -> int:
+    """Put every staged number in the audience; returns how many joined."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MEMBER} (audience_id, contact_id, added_at)"  # noqa: S608 - names from model metadata
+            " SELECT %s, c.id, %s"
+            f" FROM {STAGED} s JOIN {CONTACT} c ON c.phone = s.phone"
+            " WHERE s.audience_import_id = %s ORDER BY s.id"
+            " ON CONFLICT (audience_id, contact_id) DO NOTHING",
+            [audience_id, now, import_id],
+        )
+        return cursor.rowcount
