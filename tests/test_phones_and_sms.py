@@ -1,6 +1,12 @@
 import pytest
 
-from campaigns.phones import PhoneNumberError, phone_normalize, phone_search_term
+from campaigns.phones import (
+    PhoneNumberError,
+    phone_normalize,
+    phone_region_choices,
+    phone_search_term,
+)
+from campaigns.regions import REGION_NAMES
 from campaigns.sms import personalise, sms_segments, template_fields
 
 
@@ -68,6 +74,15 @@ def test_a_national_number_of_another_country_is_still_refused():
 )
 def test_a_search_for_a_whole_number_looks_for_its_e164_form(term, expected):
     assert phone_search_term(term, default_region="US") == expected
+
+
+def test_every_region_phonenumbers_knows_has_a_country_name():
+    import phonenumbers
+
+    assert set(REGION_NAMES) == phonenumbers.SUPPORTED_REGIONS
+    names = dict(phone_region_choices())
+    assert names["GB"] == "United Kingdom (+44)"
+    assert names["UA"] == "Ukraine (+380)"
 
 
 def test_gsm7_text_uses_160_characters_per_single_sms():
