@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .phones import PhoneNumberError, phone_normalize
 
@@ -24,16 +25,15 @@ class AudienceFileError(ValueError):
     """The file as a whole cannot be read; the message says why."""
 
 
-@dataclass(frozen=True)
-class ParsedRow:
+# Tuples rather than dataclasses: a large import makes millions of them.
+class ParsedRow(NamedTuple):
     line: int
     phone: str
     name: str
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True)
-class RejectedRow:
+class RejectedRow(NamedTuple):
     line: int
     values: dict[str, str]
     reason: str
@@ -188,13 +188,10 @@ class AudienceCsvReader:
         if not any(v.strip() for v in values):
             return None
         keys = self.keys
-        row = {
-            self.raw_headers[i].strip(): v for i, v in enumerate(values[: len(keys)])
-        }
         if len(values) > len(keys):
             return RejectedRow(
                 line,
-                row,
+                self._as_read(values),
                 f"The row has {len(values)} values but the header has "
                 f"{len(keys)} columns.",
             )
@@ -202,9 +199,16 @@ class AudienceCsvReader:
         try:
             phone = phone_normalize(raw_phone, default_region=self.default_region)
         except PhoneNumberError as exc:
-            return RejectedRow(line, row, str(exc))
+            return RejectedRow(line, self._as_read(values), str(exc))
         name, attributes = _name_and_attributes(values, keys, self.phone_index)
         return ParsedRow(line, phone, name, attributes)
+
+    def _as_read(self, values: list[str]) -> dict[str, str]:
+        """A rejected row's cells under their column names, as the file had them."""
+        return {
+            self.raw_headers[i].strip(): v
+            for i, v in enumerate(values[: len(self.keys)])
+        }
 
 
 def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:

@@ -20,10 +20,6 @@ MEMBER = AudienceMember._meta.db_table
 STAGED = AudienceImportRow._meta.db_table
 
 
-def _json_param() -> str:
-    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-
-
 def _merged_attributes() -> str:
     """The contact's fields with the staged row's over them."""
     if connection.vendor == "postgresql":
@@ -47,15 +43,32 @@ def import_rows_stage(*, import_id: int, rows: Sequence) -> set[int]:
     already staged is left out. Returns the lines staged."""
     if not rows:
         return set()
-    values = ", ".join([f"(%s, %s, %s, %s, {_json_param()})"] * len(rows))
-    params: list = []
-    for row in rows:
-        params += [import_id, row.line, row.phone, row.name, json.dumps(row.attributes)]
+    insert = f"INSERT INTO {STAGED} (audience_import_id, line, phone, name, attributes)"
+    attributes = [json.dumps(row.attributes) for row in rows]
+    if connection.vendor == "postgresql":
+        # One array per column: the statement's size does not grow with rows.
+        statement = (
+            f"{insert} SELECT %s, * FROM unnest(%s::integer[], %s::text[],"  # noqa: S608 - names from model metadata
+            " %s::text[], %s::jsonb[])"
+        )
+        params = [
+            import_id,
+            [row.line for row in rows],
+            [row.phone for row in rows],
+            [row.name for row in rows],
+            attributes,
+        ]
+    else:
+        statement = f"{insert} VALUES " + ", ".join(
+            ["(%s, %s, %s, %s, %s)"] * len(rows)
+        )
+        params = []
+        for row, fields in zip(rows, attributes, strict=True):
+            params += [import_id, row.line, row.phone, row.name, fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {STAGED} (audience_import_id, line, phone, name, attributes)"  # noqa: S608 - names from model metadata
-            f" VALUES {values}"
-            " ON CONFLICT (audience_import_id, phone) DO NOTHING RETURNING line",
+            statement
+            + " ON CONFLICT (audience_import_id, phone) DO NOTHING RETURNING line",
             params,
         )
         return {line for (line,) in cursor.fetchall()}
