@@ -193,6 +193,21 @@ def test_known_contacts_take_the_files_name_and_fields_when_asked(audience):
     assert done.contacts_updated == 1
 
 
+def test_an_import_written_in_pieces_writes_every_row_once(audience, monkeypatch):
+    monkeypatch.setattr(run, "IMPORT_PIECE_ROWS", 1)
+    make_contact("+447911123457", name="Old")
+    content = b"phone,name\n07911123456,Ana\n07911123457,Ben\n07911123456,Dup\n"
+    done = import_done(import_checked(audience, content), update_existing=True)
+    assert (done.contacts_created, done.contacts_updated, done.members_added) == (
+        1,
+        1,
+        2,
+    )
+    assert done.rows_done == done.rows_valid == 2
+    names = dict(audience.contacts.values_list("phone", "name"))
+    assert names == {"+447911123456": "Ana", "+447911123457": "Ben"}
+
+
 def test_confirm_twice_is_refused(audience):
     audience_import = import_checked(audience, CSV)
     services.audience_import_confirm(audience_import=audience_import)

@@ -30,7 +30,7 @@ def import_state(audience_import: AudienceImport) -> str:
     if audience_import.status == status.CHECKING:
         return f"Checking: {done:,} of about {of:,} rows read"
     if audience_import.status == status.IMPORTING:
-        return f"Importing {audience_import.rows_valid:,} row(s)"
+        return f"Importing {done:,} of {of:,} row(s)"
     if audience_import.status == status.IMPORTED:
         return (
             f"Done: {audience_import.contacts_created:,} new, "

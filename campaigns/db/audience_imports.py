@@ -11,10 +11,16 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Max, Min
 
-from ..models import AudienceImportRow, AudienceMember, Contact
+from ..models import AudienceImport, AudienceImportRow, AudienceMember, Contact
 
+# A range of staged row ids, both ends included.
+StagedIds = tuple[int, int]
+ALL_STAGED: StagedIds = (0, 2**62)
+
+IMPORT = AudienceImport._meta.db_table
 CONTACT = Contact._meta.db_table
 MEMBER = AudienceMember._meta.db_table
 STAGED = AudienceImportRow._meta.db_table
@@ -105,7 +111,9 @@ def _loaded(value) -> dict:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def import_contacts_update(*, import_id: int, now: datetime) -> int:
+def import_contacts_update(
+    *, import_id: int, now: datetime, ids: StagedIds = ALL_STAGED
+) -> int:
     """Give known contacts the staged rows' name (unless blank) and fields;
     returns how many changed."""
     with connection.cursor() as cursor:
@@ -114,35 +122,74 @@ def import_contacts_update(*, import_id: int, now: datetime) -> int:
             " name = CASE WHEN s.name <> '' THEN s.name ELSE c.name END,"
             f" attributes = {_merged_attributes()}, updated_at = %s"
             f" FROM {STAGED} s WHERE s.audience_import_id = %s AND s.phone = c.phone"
-            f" AND {_changes_contact()}",
-            [now, import_id],
+            f" AND s.id BETWEEN %s AND %s AND {_changes_contact()}",
+            [now, import_id, *ids],
         )
         return cursor.rowcount
 
 
-def import_contacts_insert(*, import_id: int, now: datetime) -> int:
+def import_contacts_insert(
+    *, import_id: int, now: datetime, ids: StagedIds = ALL_STAGED
+) -> int:
     """Create a contact for each staged number not known yet; returns how many."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {CONTACT}"  # noqa: S608 - names from model metadata
             " (phone, name, attributes, opt_out_source, created_at, updated_at)"
             " SELECT s.phone, s.name, s.attributes, '', %s, %s"
-            f" FROM {STAGED} s WHERE s.audience_import_id = %s ORDER BY s.id"
+            f" FROM {STAGED} s WHERE s.audience_import_id = %s"
+            " AND s.id BETWEEN %s AND %s ORDER BY s.id"
             " ON CONFLICT (phone) DO NOTHING",
-            [now, now, import_id],
+            [now, now, import_id, *ids],
         )
         return cursor.rowcount
 
 
-def import_members_insert(*, import_id: int, audience_id: int, now: datetime) -> int:
+def import_members_insert(
+    *, import_id: int, audience_id: int, now: datetime, ids: StagedIds = ALL_STAGED
+) -> int:
     """Put every staged number in the audience; returns how many joined."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {MEMBER} (audience_id, contact_id, added_at)"  # noqa: S608 - names from model metadata
             " SELECT %s, c.id, %s"
             f" FROM {STAGED} s JOIN {CONTACT} c ON c.phone = s.phone"
-            " WHERE s.audience_import_id = %s ORDER BY s.id"
+            " WHERE s.audience_import_id = %s AND s.id BETWEEN %s AND %s ORDER BY s.id"
             " ON CONFLICT (audience_id, contact_id) DO NOTHING",
-            [audience_id, now, import_id],
+            [audience_id, now, import_id, *ids],
         )
         return cursor.rowcount
+
+
+def import_staged_id_ranges(*, import_id: int, size: int) -> list[StagedIds]:
+    """The import's staged rows as ranges of at most `size` ids, in file
+    order: the pieces an import writes one after the other."""
+    bounds = AudienceImportRow.objects.filter(audience_import_id=import_id).aggregate(
+        first=Min("id"), last=Max("id")
+    )
+    if bounds["first"] is None:
+        return []
+    return [
+        (start, min(start + size - 1, bounds["last"]))
+        for start in range(bounds["first"], bounds["last"] + 1, size)
+    ]
+
+
+def import_progress_report(*, import_id: int, rows_done: int, now: datetime) -> None:
+    """Write an import's progress where its page can read it at once, though
+    the import itself is one transaction not committed yet: on PostgreSQL
+    through a connection of its own, committed at once. SQLite has one writer
+    at a time, so there the page learns the progress when the import commits.
+    """
+    if connection.vendor != "postgresql":
+        return
+    reporter = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with reporter.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {IMPORT} SET rows_done = %s, progress_at = %s"  # noqa: S608 - names from model metadata
+                " WHERE id = %s",
+                [rows_done, now, import_id],
+            )
+    finally:
+        reporter.close()

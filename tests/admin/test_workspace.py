@@ -106,7 +106,7 @@ def test_csv_import_upload_check_confirm(marketer_client):
     assert b"3.8E+11" in body and b"shortened by Excel" in body
 
     importing = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
-    assert "Importing 2 row(s)" in importing.content.decode()
+    assert "Importing 0 of 2 row(s)" in importing.content.decode()
     import_tasks_run()
     done = marketer_client.get(check_url).content.decode()
     assert "2 new contact(s), 2 added" in done

@@ -4,6 +4,7 @@ in Python give: the staged rows, the contacts changed, created and joined."""
 import datetime as dt
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from campaigns.audience_csv import ParsedRow
 from campaigns.db.audience_imports import (
@@ -12,7 +13,9 @@ from campaigns.db.audience_imports import (
     import_contacts_insert,
     import_contacts_update,
     import_members_insert,
+    import_progress_report,
     import_rows_stage,
+    import_staged_id_ranges,
 )
 from campaigns.models import AudienceImport, AudienceImportRow, AudienceMember, Contact
 
@@ -125,3 +128,45 @@ def test_members_are_every_staged_number_once(staged):
         r.phone for r in ROWS
     }
     assert set(members.values_list("added_at", flat=True)) == {NOW}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_readable_while_the_import_is_not_committed():
+    """On PostgreSQL the page reads an import's progress though its writes are
+    one transaction still open; SQLite, with one writer, learns it at commit
+    and the report must not wait for the lock the import holds."""
+    audience_import = AudienceImport.objects.create(
+        audience=make_audience(), file_name="f.csv", content=b"", checksum=""
+    )
+    with transaction.atomic():
+        # The import's own writes (it never writes its row before the end).
+        make_contact("+447911000077")
+        import_progress_report(import_id=audience_import.pk, rows_done=7, now=NOW)
+        seen = _read_elsewhere(audience_import.pk)
+    if connection.vendor == "postgresql":
+        assert seen == (7, 0)  # the progress, not the uncommitted contact
+    else:
+        assert seen == (0, 0)
+    assert Contact.objects.filter(phone="+447911000077").exists()
+
+
+def _read_elsewhere(import_id: int) -> tuple[int, int]:
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT rows_done, (SELECT COUNT(*) FROM campaigns_contact"
+                " WHERE phone = '+447911000077') FROM campaigns_audienceimport"
+                " WHERE id = %s",
+                [import_id],
+            )
+            return cursor.fetchone()
+    finally:
+        other.close()
+
+
+def test_staged_ids_come_in_ranges_of_at_most_the_size_asked(staged):
+    ranges = import_staged_id_ranges(import_id=staged.pk, size=2)
+    ids = sorted(staged.staged_rows.values_list("id", flat=True))
+    assert [i for low, high in ranges for i in ids if low <= i <= high] == ids
+    assert all(high - low < 2 for low, high in ranges)

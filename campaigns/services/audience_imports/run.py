@@ -19,6 +19,8 @@ from ...db.audience_imports import (
     import_contacts_insert,
     import_contacts_update,
     import_members_insert,
+    import_progress_report,
+    import_staged_id_ranges,
 )
 from ...models import Audience, AudienceImport, AudienceImportProblem, Contact
 from ...models import AudienceImportRow as StagedRow
@@ -36,6 +38,9 @@ from ..sending.scheduling import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Staged rows written per piece of an import; each piece reports progress.
+IMPORT_PIECE_ROWS = 50_000
 
 
 @transaction.atomic
@@ -104,21 +109,25 @@ def audience_import_run(*, import_id: int) -> str:
 
 def _import_write(audience_import: AudienceImport, *, now: datetime) -> None:
     """Contacts first (known ones updated if asked, new ones created), then
-    the audience; approvals the change affects are withdrawn."""
+    the audience, a piece of the file at a time with its progress; approvals
+    the change affects are withdrawn."""
     import_id = audience_import.pk
     fields_changed: dict[int, set[str]] = {}
-    if audience_import.update_existing:
-        if approved_campaigns_not_started_exist():
-            fields_changed = _fields_changed(import_id=import_id)
-        audience_import.contacts_updated = import_contacts_update(
-            import_id=import_id, now=now
+    if audience_import.update_existing and approved_campaigns_not_started_exist():
+        fields_changed = _fields_changed(import_id=import_id)
+    counts = {"updated": 0, "created": 0, "added": 0}
+    first_id = None
+    for ids in import_staged_id_ranges(import_id=import_id, size=IMPORT_PIECE_ROWS):
+        first_id = first_id or ids[0]
+        _piece_write(audience_import, ids=ids, now=now, counts=counts)
+        import_progress_report(
+            import_id=import_id,
+            rows_done=min(audience_import.rows_valid, ids[1] - first_id + 1),
+            now=timezone.now(),
         )
-    audience_import.contacts_created = import_contacts_insert(
-        import_id=import_id, now=now
-    )
-    audience_import.members_added = import_members_insert(
-        import_id=import_id, audience_id=audience_import.audience_id, now=now
-    )
+    audience_import.contacts_updated = counts["updated"]
+    audience_import.contacts_created = counts["created"]
+    audience_import.members_added = counts["added"]
     audience_import.status = AudienceImport.Status.IMPORTED
     audience_import.imported_at = audience_import.progress_at = now
     audience_import.rows_done = audience_import.rows_valid
@@ -135,6 +144,18 @@ def _import_write(audience_import: AudienceImport, *, now: datetime) -> None:
         changes=fields_changed,
         actor=actor,
         what=f"were given new values by an import into “{audience_import.audience}”",
+    )
+
+
+def _piece_write(audience_import, *, ids, now, counts: dict) -> None:
+    import_id = audience_import.pk
+    if audience_import.update_existing:
+        counts["updated"] += import_contacts_update(
+            import_id=import_id, now=now, ids=ids
+        )
+    counts["created"] += import_contacts_insert(import_id=import_id, now=now, ids=ids)
+    counts["added"] += import_members_insert(
+        import_id=import_id, audience_id=audience_import.audience_id, now=now, ids=ids
     )
 
 
