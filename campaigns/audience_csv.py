@@ -136,55 +136,17 @@ def _name_and_attributes(
     return name[:200], attributes
 
 
-class AudienceCsvReader:
-    """Reads a file's rows one at a time, so a file of a million rows never
-    sits in memory as rows: each is a ParsedRow or a RejectedRow, in file
-    order. Numbers seen twice are the caller's to notice (a ParsedRow each).
+@dataclass(frozen=True)
+class RowParser:
+    """Turns one data row's cells into a ParsedRow or a RejectedRow (None for
+    a blank row). Plain data, so that another process can parse rows too."""
 
-    Raises AudienceFileError on creation when the header cannot be read, and
-    while reading when the file turns out not to be UTF-8 or CSV.
-    """
+    raw_headers: tuple[str, ...]
+    keys: tuple[str, ...]
+    phone_index: int
+    default_region: str
 
-    def __init__(self, content: bytes, *, default_region: str):
-        self.default_region = default_region
-        self.nul_lines: list[int] = []
-        head = _decode(content[:65536])
-        if not head.strip():
-            raise AudienceFileError("The file is empty.")
-        self._text = io.TextIOWrapper(
-            io.BytesIO(content), encoding="utf-8-sig", newline=""
-        )
-        first_line = head.lstrip("\r\n").splitlines()[0]
-        self._reader = csv.reader(self._text, delimiter=_delimiter(first_line))
-        try:
-            raw_headers = _without_nul(_header_row(self._reader))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8() from exc
-        self.raw_headers = raw_headers
-        self.keys = [_header_key(h) for h in raw_headers]
-        self.phone_index = _phone_column(raw_headers, self.keys)
-        self.headers = [h.strip() for h in raw_headers]
-
-    def __iter__(self) -> Iterator[ParsedRow | RejectedRow]:
-        reader = self._reader
-        try:
-            for values in reader:
-                row = self._row(reader.line_num, values)
-                if row is not None:
-                    yield row
-        except UnicodeDecodeError as exc:
-            raise _not_utf8() from exc
-        except csv.Error as exc:
-            raise AudienceFileError(
-                f"The file is not valid CSV near line {reader.line_num}: {exc}."
-            ) from exc
-
-    def _row(self, line: int, values: list[str]) -> ParsedRow | RejectedRow | None:
-        if any("\x00" in v for v in values):
-            # A NUL is never meant: it is invisible in a spreadsheet and no
-            # contact field can hold it, so it goes and the rest of the cell stays.
-            values = _without_nul(values)
-            self.nul_lines.append(line)
+    def parse(self, line: int, values: list[str]) -> ParsedRow | RejectedRow | None:
         if not any(v.strip() for v in values):
             return None
         keys = self.keys
@@ -203,12 +165,83 @@ class AudienceCsvReader:
         name, attributes = _name_and_attributes(values, keys, self.phone_index)
         return ParsedRow(line, phone, name, attributes)
 
+    def parse_many(
+        self, numbered: list[tuple[int, list[str]]]
+    ) -> list[ParsedRow | RejectedRow]:
+        parsed = (self.parse(line, values) for line, values in numbered)
+        return [row for row in parsed if row is not None]
+
     def _as_read(self, values: list[str]) -> dict[str, str]:
         """A rejected row's cells under their column names, as the file had them."""
         return {
             self.raw_headers[i].strip(): v
             for i, v in enumerate(values[: len(self.keys)])
         }
+
+
+class AudienceCsvReader:
+    """Reads a file's rows one at a time, so a file of a million rows never
+    sits in memory as rows: each is a ParsedRow or a RejectedRow, in file
+    order. Numbers seen twice are the caller's to notice (a ParsedRow each).
+
+    Raises AudienceFileError on creation when the header cannot be read, and
+    while reading when the file turns out not to be UTF-8 or CSV.
+    """
+
+    # The lines with NUL characters kept by number (all are counted).
+    NUL_LINES_KEPT = 20
+
+    def __init__(self, content: bytes, *, default_region: str):
+        self.nul_lines: list[int] = []
+        self.nul_line_count = 0
+        head = _decode(content[:65536])
+        if not head.strip():
+            raise AudienceFileError("The file is empty.")
+        self._text = io.TextIOWrapper(
+            io.BytesIO(content), encoding="utf-8-sig", newline=""
+        )
+        first_line = head.lstrip("\r\n").splitlines()[0]
+        self._reader = csv.reader(self._text, delimiter=_delimiter(first_line))
+        try:
+            raw_headers = _without_nul(_header_row(self._reader))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8() from exc
+        keys = [_header_key(h) for h in raw_headers]
+        self.parser = RowParser(
+            tuple(raw_headers),
+            tuple(keys),
+            _phone_column(raw_headers, keys),
+            default_region,
+        )
+        self.headers = [h.strip() for h in raw_headers]
+
+    def __iter__(self) -> Iterator[ParsedRow | RejectedRow]:
+        for line, values in self.numbered_rows():
+            row = self.parser.parse(line, values)
+            if row is not None:
+                yield row
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each data row's line number and cells, NUL characters removed (and
+        their lines noted), before `parser` reads them."""
+        reader = self._reader
+        try:
+            for values in reader:
+                if any("\x00" in v for v in values):
+                    # A NUL is never meant: it is invisible in a spreadsheet
+                    # and no contact field can hold it, so it goes and the
+                    # rest of the cell stays.
+                    values = _without_nul(values)
+                    self.nul_line_count += 1
+                    if len(self.nul_lines) < self.NUL_LINES_KEPT:
+                        self.nul_lines.append(reader.line_num)
+                yield reader.line_num, values
+        except UnicodeDecodeError as exc:
+            raise _not_utf8() from exc
+        except csv.Error as exc:
+            raise AudienceFileError(
+                f"The file is not valid CSV near line {reader.line_num}: {exc}."
+            ) from exc
 
 
 def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:

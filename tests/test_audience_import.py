@@ -5,7 +5,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from campaigns import services
-from campaigns.audience_csv import AudienceFileError, audience_csv_parse
+from campaigns.audience_csv import (
+    AudienceCsvReader,
+    AudienceFileError,
+    RejectedRow,
+    audience_csv_parse,
+)
 from campaigns.models import (
     AudienceImport,
     AudienceImportRow,
@@ -14,6 +19,7 @@ from campaigns.models import (
     OptOutSource,
 )
 from campaigns.services.audience_imports import check, run
+from campaigns.services.audience_imports.parsing import rows_parsed_in_batches
 
 from .factories import make_audience, make_contact
 from .import_helpers import IMPORT_TASKS, import_checked, import_done, import_tasks_run
@@ -314,3 +320,21 @@ def test_discard_forgets_the_file(audience):
     assert audience_import.staged_rows.count() == 0
     with pytest.raises(services.DomainError):
         services.audience_import_confirm(audience_import=audience_import)
+
+
+def test_rows_read_by_helper_processes_come_back_as_read_here_in_file_order():
+    lines = [f"07911{i:06d},Name {i}" for i in range(50)]
+    lines[7] = "not a number,Bad"
+    lines[30] = ""
+    content = ("phone,name\n" + "\n".join(lines) + "\n").encode()
+
+    def batches(processes):
+        reader = AudienceCsvReader(content, default_region="GB")
+        return list(rows_parsed_in_batches(reader, batch_rows=8, processes=processes))
+
+    in_helpers, here = batches(2), batches(1)
+    assert in_helpers == here
+    assert len(here) == 7
+    rows = [row for batch in here for row in batch]
+    assert [row.line for row in rows] == [n for n in range(2, 52) if n != 32]
+    assert isinstance(rows[7], RejectedRow)

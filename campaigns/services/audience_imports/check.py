@@ -22,13 +22,12 @@ from ...db.audience_imports import import_changes_count, import_rows_stage
 from ...models import Audience, AudienceImport, AudienceImportProblem
 from ...models import AudienceImportRow as StagedRow
 from ..sending.scheduling import audience_import_check_enqueue
+from .parsing import rows_parsed_in_batches
 
 logger = logging.getLogger(__name__)
 
 # Rows read, staged and committed together; each batch updates the progress.
-CHECK_BATCH_ROWS = 2000
-# The lines with NUL characters the check page names (it counts them all).
-NUL_LINES_NAMED = 20
+CHECK_BATCH_ROWS = 5000
 
 
 def audience_import_upload(
@@ -99,21 +98,20 @@ def _check(audience_import: AudienceImport) -> None:
         bytes(audience_import.content), default_region=audience_import.region
     )
     counts = {"rows": 0, "valid": 0, "rejected": 0, "duplicate": 0}
-    batch: list = []
-    for row in reader:
-        batch.append(row)
-        if len(batch) >= CHECK_BATCH_ROWS:
-            _batch_stage(audience_import, batch, counts)
-            batch = []
-    _batch_stage(audience_import, batch, counts)
+    for batch in rows_parsed_in_batches(
+        reader,
+        batch_rows=CHECK_BATCH_ROWS,
+        processes=settings.AUDIENCE_IMPORT_CHECK_PROCESSES,
+    ):
+        _batch_stage(audience_import, batch, counts)
     audience_import.status = AudienceImport.Status.CHECKED
     audience_import.headers = reader.headers
     audience_import.rows_total = counts["rows"]
     audience_import.rows_valid = counts["valid"]
     audience_import.rows_rejected = counts["rejected"]
     audience_import.rows_duplicate = counts["duplicate"]
-    audience_import.nul_lines = reader.nul_lines[:NUL_LINES_NAMED]
-    audience_import.nul_line_count = len(reader.nul_lines)
+    audience_import.nul_lines = reader.nul_lines
+    audience_import.nul_line_count = reader.nul_line_count
     audience_import.contacts_changing = import_changes_count(
         import_id=audience_import.pk
     )
