@@ -35,13 +35,13 @@ def csv_content(rows: int, *, offset: int) -> bytes:
     some with the country code but no +, a name and a city."""
     lines = ["phone,name,city"]
     for i in range(offset, offset + rows):
-        digits = f"{i:06d}"
+        national = f"{7_911_000_000 + i}"  # +44 7911 000000 onwards: mobiles
         if i % 3 == 0:
-            phone = f"07911 {digits}"
+            phone = f"0{national[:4]} {national[4:]}"
         elif i % 3 == 1:
-            phone = f"447911{digits}"
+            phone = f"44{national}"
         else:
-            phone = f"+44 7911 {digits}"
+            phone = f"+44 {national[:4]} {national[4:]}"
         lines.append(f"{phone},Name {i},City {i % 97}")
     return ("\n".join(lines) + "\n").encode()
 
@@ -158,13 +158,14 @@ def bare_write_seconds(rows: int, *, offset: int) -> float:
 
     contact = Contact._meta.db_table
     values = [
-        (f"+447911{i:06d}", f"Name {i}", f'{{"city": "City {i % 97}"}}')
+        (f"+44{7_911_000_000 + i}", f"Name {i}", f'{{"city": "City {i % 97}"}}')
         for i in range(offset, offset + rows)
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"CREATE TABLE bench_bare_contacts (LIKE {contact} INCLUDING DEFAULTS)"
+                f"CREATE TABLE bench_bare_contacts (LIKE {contact}"
+                " INCLUDING DEFAULTS INCLUDING IDENTITY)"
             )
             started = time.perf_counter()
             with cursor.cursor.copy(
