@@ -26,6 +26,9 @@ import time
 from .common import ROOT, machine, prepare_database
 
 PG_DATABASE = "wt_imports_bench"
+# UK mobile numbers from +44 7100 000000: all of +44 71xx xxxxxx to 73xx are
+# valid (phonenumbers' pattern 7[1-3]\d{8}), so any run's rows are.
+FIRST_MOBILE = 7_100_000_000
 # Time the worker is given to start before the first upload.
 WORKER_START_SECONDS = 5
 
@@ -35,7 +38,7 @@ def csv_content(rows: int, *, offset: int) -> bytes:
     some with the country code but no +, a name and a city."""
     lines = ["phone,name,city"]
     for i in range(offset, offset + rows):
-        national = f"{7_911_000_000 + i}"  # +44 7911 000000 onwards: mobiles
+        national = f"{FIRST_MOBILE + i}"
         if i % 3 == 0:
             phone = f"0{national[:4]} {national[4:]}"
         elif i % 3 == 1:
@@ -44,6 +47,16 @@ def csv_content(rows: int, *, offset: int) -> bytes:
             phone = f"+44 {national[:4]} {national[4:]}"
         lines.append(f"{phone},Name {i},City {i % 97}")
     return ("\n".join(lines) + "\n").encode()
+
+
+def rows_valid_check(rows: int) -> None:
+    """Refuse to start unless a sample of the rows to import is all valid."""
+    from campaigns.audience_csv import audience_csv_parse
+
+    for offset in range(0, rows, max(1, rows // 200)):
+        parsed = audience_csv_parse(csv_content(3, offset=offset), default_region="GB")
+        if parsed.rejected:
+            raise SystemExit(f"benchmark rows are refused: {parsed.rejected[0]}")
 
 
 class Worker:
@@ -158,7 +171,7 @@ def bare_write_seconds(rows: int, *, offset: int) -> float:
 
     contact = Contact._meta.db_table
     values = [
-        (f"+44{7_911_000_000 + i}", f"Name {i}", f'{{"city": "City {i % 97}"}}')
+        (f"+44{FIRST_MOBILE + i}", f"Name {i}", f'{{"city": "City {i % 97}"}}')
         for i in range(offset, offset + rows)
     ]
     with connection.cursor() as cursor:
@@ -197,6 +210,7 @@ def main():
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
+    rows_valid_check(sum(args.rows))
     prepare_database(args.db, pg_name=PG_DATABASE)
     print(f"machine: {machine()}")
     worker = Worker()
