@@ -12,7 +12,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def prepare_database(kind: str, *, fresh: bool = True) -> str:
+def prepare_database(
+    kind: str, *, fresh: bool = True, pg_name: str = "campaigns_bench"
+) -> str:
     """Point Django at a fresh benchmark database and migrate it; returns its URL.
 
     With fresh=False, a PostgreSQL benchmark database left by an earlier run is
@@ -27,12 +29,12 @@ def prepare_database(kind: str, *, fresh: bool = True) -> str:
             "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
         ) as conn:
             exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'campaigns_bench'"
+                "SELECT 1 FROM pg_database WHERE datname = %s", [pg_name]
             ).fetchone()
             if fresh or not exists:
-                conn.execute("DROP DATABASE IF EXISTS campaigns_bench WITH (FORCE)")
-                conn.execute("CREATE DATABASE campaigns_bench")
-        url = "postgres://postgres@127.0.0.1:5432/campaigns_bench"
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{pg_name}"')
+        url = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
     else:
         raise SystemExit(f"unknown database {kind!r}")
     os.environ["DATABASE_URL"] = url

@@ -10,10 +10,11 @@ and the lines they were on are listed so the check page can say so.
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .phones import PhoneNumberError, phone_normalize
-from .selectors.exports import csv_safe_cell
 
 PHONE_HEADERS = {"phone", "phone_number", "phonenumber", "mobile", "msisdn", "number"}
 NAME_HEADERS = {"name", "full_name"}
@@ -24,16 +25,15 @@ class AudienceFileError(ValueError):
     """The file as a whole cannot be read; the message says why."""
 
 
-@dataclass(frozen=True)
-class ParsedRow:
+# Tuples rather than dataclasses: a large import makes millions of them.
+class ParsedRow(NamedTuple):
     line: int
     phone: str
     name: str
     attributes: dict[str, str]
 
 
-@dataclass(frozen=True)
-class RejectedRow:
+class RejectedRow(NamedTuple):
     line: int
     values: dict[str, str]
     reason: str
@@ -58,13 +58,21 @@ def _header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
 
+def _not_utf8() -> AudienceFileError:
+    return AudienceFileError(
+        "The file is not UTF-8 text. In Excel choose “CSV UTF-8” when saving."
+    )
+
+
 def _decode(content: bytes) -> str:
+    """`content`, the start of a file, as text (a character cut at its end
+    is left out)."""
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise AudienceFileError(
-            "The file is not UTF-8 text. In Excel choose “CSV UTF-8” when saving."
-        ) from exc
+        if exc.start >= len(content) - 3:
+            return content[: exc.start].decode("utf-8-sig")
+        raise _not_utf8() from exc
 
 
 def _without_nul(values: list[str]) -> list[str]:
@@ -128,84 +136,129 @@ def _name_and_attributes(
     return name[:200], attributes
 
 
-@dataclass
-class _RowReader:
-    """Sorts each data row into parsed, rejected or duplicate."""
+@dataclass(frozen=True)
+class RowParser:
+    """Turns one data row's cells into a ParsedRow or a RejectedRow (None for
+    a blank row). Plain data, so that another process can parse rows too."""
 
-    raw_headers: list[str]
-    keys: list[str]
+    raw_headers: tuple[str, ...]
+    keys: tuple[str, ...]
     phone_index: int
     default_region: str
-    parsed: ParsedAudienceCsv
-    first_line_of_phone: dict[str, int] = field(default_factory=dict)
 
-    def read(self, line: int, values: list[str]) -> None:
-        if any("\x00" in v for v in values):
-            # A NUL is never meant: it is invisible in a spreadsheet and no
-            # contact field can hold it, so it goes and the rest of the cell stays.
-            values = _without_nul(values)
-            self.parsed.nul_lines.append(line)
+    def parse(self, line: int, values: list[str]) -> ParsedRow | RejectedRow | None:
         if not any(v.strip() for v in values):
-            return
+            return None
         keys = self.keys
-        row = {
-            self.raw_headers[i].strip(): v for i, v in enumerate(values[: len(keys)])
-        }
         if len(values) > len(keys):
-            self.parsed.rejected.append(
-                RejectedRow(
-                    line,
-                    row,
-                    f"The row has {len(values)} values but the header has "
-                    f"{len(keys)} columns.",
-                )
+            return RejectedRow(
+                line,
+                self._as_read(values),
+                f"The row has {len(values)} values but the header has "
+                f"{len(keys)} columns.",
             )
-            return
         raw_phone = values[self.phone_index] if self.phone_index < len(values) else ""
         try:
             phone = phone_normalize(raw_phone, default_region=self.default_region)
         except PhoneNumberError as exc:
-            self.parsed.rejected.append(RejectedRow(line, row, str(exc)))
-            return
-        if phone in self.first_line_of_phone:
-            self.parsed.duplicates.append(
-                (line, self.first_line_of_phone[phone], phone)
-            )
-            return
-        self.first_line_of_phone[phone] = line
+            return RejectedRow(line, self._as_read(values), str(exc))
         name, attributes = _name_and_attributes(values, keys, self.phone_index)
-        self.parsed.rows.append(ParsedRow(line, phone, name, attributes))
+        return ParsedRow(line, phone, name, attributes)
+
+    def parse_many(
+        self, numbered: list[tuple[int, list[str]]]
+    ) -> list[ParsedRow | RejectedRow]:
+        parsed = (self.parse(line, values) for line, values in numbered)
+        return [row for row in parsed if row is not None]
+
+    def _as_read(self, values: list[str]) -> dict[str, str]:
+        """A rejected row's cells under their column names, as the file had them."""
+        return {
+            self.raw_headers[i].strip(): v
+            for i, v in enumerate(values[: len(self.keys)])
+        }
+
+
+class AudienceCsvReader:
+    """Reads a file's rows one at a time, so a file of a million rows never
+    sits in memory as rows: each is a ParsedRow or a RejectedRow, in file
+    order. Numbers seen twice are the caller's to notice (a ParsedRow each).
+
+    Raises AudienceFileError on creation when the header cannot be read, and
+    while reading when the file turns out not to be UTF-8 or CSV.
+    """
+
+    # The lines with NUL characters kept by number (all are counted).
+    NUL_LINES_KEPT = 20
+
+    def __init__(self, content: bytes, *, default_region: str):
+        self.nul_lines: list[int] = []
+        self.nul_line_count = 0
+        head = _decode(content[:65536])
+        if not head.strip():
+            raise AudienceFileError("The file is empty.")
+        self._text = io.TextIOWrapper(
+            io.BytesIO(content), encoding="utf-8-sig", newline=""
+        )
+        first_line = head.lstrip("\r\n").splitlines()[0]
+        self._reader = csv.reader(self._text, delimiter=_delimiter(first_line))
+        try:
+            raw_headers = _without_nul(_header_row(self._reader))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8() from exc
+        keys = [_header_key(h) for h in raw_headers]
+        self.parser = RowParser(
+            tuple(raw_headers),
+            tuple(keys),
+            _phone_column(raw_headers, keys),
+            default_region,
+        )
+        self.headers = [h.strip() for h in raw_headers]
+
+    def __iter__(self) -> Iterator[ParsedRow | RejectedRow]:
+        for line, values in self.numbered_rows():
+            row = self.parser.parse(line, values)
+            if row is not None:
+                yield row
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each data row's line number and cells, NUL characters removed (and
+        their lines noted), before `parser` reads them."""
+        reader = self._reader
+        try:
+            for values in reader:
+                if any("\x00" in v for v in values):
+                    # A NUL is never meant: it is invisible in a spreadsheet
+                    # and no contact field can hold it, so it goes and the
+                    # rest of the cell stays.
+                    values = _without_nul(values)
+                    self.nul_line_count += 1
+                    if len(self.nul_lines) < self.NUL_LINES_KEPT:
+                        self.nul_lines.append(reader.line_num)
+                yield reader.line_num, values
+        except UnicodeDecodeError as exc:
+            raise _not_utf8() from exc
+        except csv.Error as exc:
+            raise AudienceFileError(
+                f"The file is not valid CSV near line {reader.line_num}: {exc}."
+            ) from exc
 
 
 def audience_csv_parse(content: bytes, *, default_region: str) -> ParsedAudienceCsv:
-    """Parse `content`; raise AudienceFileError if the file cannot be read at all."""
-    text = _decode(content)
-    if not text.strip():
-        raise AudienceFileError("The file is empty.")
-    first_line = text.lstrip("\r\n").splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    raw_headers = _without_nul(_header_row(reader))
-    keys = [_header_key(h) for h in raw_headers]
-    phone_index = _phone_column(raw_headers, keys)
-    parsed = ParsedAudienceCsv(headers=[h.strip() for h in raw_headers])
-    rows = _RowReader(raw_headers, keys, phone_index, default_region, parsed)
-    try:
-        for values in reader:
-            rows.read(reader.line_num, values)
-    except csv.Error as exc:
-        raise AudienceFileError(
-            f"The file is not valid CSV near line {reader.line_num}: {exc}."
-        ) from exc
+    """Parse all of `content` in memory (a small file: a test, a preview);
+    raise AudienceFileError if the file cannot be read at all."""
+    reader = AudienceCsvReader(content, default_region=default_region)
+    parsed = ParsedAudienceCsv(headers=reader.headers)
+    first_line_of_phone: dict[str, int] = {}
+    for row in reader:
+        if isinstance(row, RejectedRow):
+            parsed.rejected.append(row)
+        elif row.phone in first_line_of_phone:
+            parsed.duplicates.append(
+                (row.line, first_line_of_phone[row.phone], row.phone)
+            )
+        else:
+            first_line_of_phone[row.phone] = row.line
+            parsed.rows.append(row)
+    parsed.nul_lines = reader.nul_lines
     return parsed
-
-
-def rejected_rows_csv(parsed: ParsedAudienceCsv) -> str:
-    """The rejected rows as CSV, with the reason first, ready to fix and re-upload."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([csv_safe_cell(h) for h in ["line", "reason", *parsed.headers]])
-    for rejected in parsed.rejected:
-        cells = [rejected.line, rejected.reason]
-        cells += [rejected.values.get(h, "") for h in parsed.headers]
-        writer.writerow([csv_safe_cell(cell) for cell in cells])
-    return out.getvalue()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from .external_urls import UrlRejected, public_https_url_check
 from .images import ImageRejected, image_prepare
 from .models import Campaign, Contact, ImageAsset
-from .phones import PhoneNumberError, phone_normalize
+from .phones import PhoneNumberError, phone_normalize, phone_region_choices
 from .selectors import sms_text_problems
 from .services.governance import client_address
 from .services.login_throttle import login_attempt_begin, login_attempt_succeeded
@@ -222,12 +222,26 @@ class CampaignForm(forms.ModelForm):
 
 
 class AudienceImportUploadForm(forms.Form):
+    region = forms.ChoiceField(
+        label="Country",
+        choices=phone_region_choices,
+        required=False,
+        help_text="Numbers without a country code are read as this country's; "
+        "numbers with their country code are accepted with or without “+”.",
+    )
     file = forms.FileField(
         label="CSV file",
         help_text="A “phone” column is required; “name” and any other columns "
         "become contact fields usable in personalisation.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].initial = settings.DEFAULT_PHONE_REGION
+
+    def clean_region(self):
+        return self.cleaned_data["region"] or settings.DEFAULT_PHONE_REGION
 
     def clean_file(self):
         # By the size the upload handlers counted, before anything reads it.
@@ -238,6 +252,28 @@ class AudienceImportUploadForm(forms.Form):
                 f"The file is larger than {limit_mb:g} MB; split it into smaller files."
             )
         return upload
+
+
+class AudienceImportConfirmForm(forms.Form):
+    """What to do with contacts the file already knows. Keeping them is the
+    default: a file is most often a list of whom to reach, and its names and
+    fields may be older or rougher than what the contacts hold."""
+
+    KEEP, UPDATE = "keep", "update"
+    existing = forms.ChoiceField(
+        label="Contacts already known",
+        choices=[
+            (KEEP, "Keep their name and fields; only add them to the audience"),
+            (UPDATE, "Update them with the file's name and fields"),
+        ],
+        initial=KEEP,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    @property
+    def update_existing(self) -> bool:
+        return self.cleaned_data["existing"] == self.UPDATE
 
 
 class TestSendForm(forms.Form):

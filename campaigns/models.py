@@ -92,12 +92,22 @@ class AudienceMember(models.Model):
 
 
 class AudienceImport(models.Model):
-    """An uploaded audience CSV, kept between the check page and the confirm."""
+    """An uploaded audience CSV, from its check in the background to its import.
+
+    Its status is where it stands: checking (a worker reads the file),
+    checked (ready to confirm), importing, imported, failed (with a reason) or
+    discarded. `rows_done` counts the rows handled so far by the step running.
+    """
 
     class Status(models.TextChoices):
-        CHECKED = "checked", "Checked, waiting for confirmation"
+        CHECKING = "checking", "Checking"
+        CHECKED = "checked", "Ready to confirm"
+        IMPORTING = "importing", "Importing"
         IMPORTED = "imported", "Imported"
+        FAILED = "failed", "Failed"
         DISCARDED = "discarded", "Discarded"
+
+    RUNNING_STATUSES = (Status.CHECKING, Status.IMPORTING)
 
     audience = models.ForeignKey(
         Audience, on_delete=models.CASCADE, related_name="imports"
@@ -105,18 +115,46 @@ class AudienceImport(models.Model):
     file_name = models.CharField(max_length=255)
     content = models.BinaryField()
     checksum = models.CharField(max_length=64)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.CHECKED
+    region = models.CharField(
+        "country",
+        max_length=2,
+        blank=True,
+        help_text="Numbers without a country code are read as this country's.",
     )
+    update_existing = models.BooleanField(
+        default=False,
+        help_text="Whether contacts already known take the file's name and fields.",
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.CHECKING
+    )
+    failure_reason = models.TextField(blank=True)
+    headers = models.JSONField(default=list, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    nul_lines = models.JSONField(default=list, blank=True)
+    nul_line_count = models.PositiveIntegerField(default=0)
+    contacts_changing = models.PositiveIntegerField(
+        default=0, help_text="Known contacts whose name or fields the file changes."
+    )
     contacts_created = models.PositiveIntegerField(default=0)
+    contacts_updated = models.PositiveIntegerField(default=0)
     members_added = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -124,6 +162,79 @@ class AudienceImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name} → {self.audience}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING_STATUSES
+
+    @property
+    def progress_of(self) -> int:
+        """What `rows_done` counts towards: the file's rows while checking,
+        the rows to import while importing."""
+        if self.status == self.Status.IMPORTING:
+            return self.rows_valid
+        return self.rows_total
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.IMPORTED:
+            return 100
+        return min(100, 100 * self.rows_done // max(1, self.progress_of))
+
+
+class AudienceImportRow(models.Model):
+    """A valid row of a checked file, waiting for the import to write it.
+
+    One per number: a number's first line in the file wins, later ones are
+    duplicates (`AudienceImportProblem`).
+    """
+
+    audience_import = models.ForeignKey(
+        AudienceImport, on_delete=models.CASCADE, related_name="staged_rows"
+    )
+    line = models.PositiveIntegerField()
+    phone = models.CharField(max_length=16)
+    name = models.CharField(max_length=200, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["audience_import", "phone"], name="import_row_phone_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"line {self.line}: {self.phone}"
+
+
+class AudienceImportProblem(models.Model):
+    """A row of a checked file that will not be imported: rejected with a
+    reason, or a duplicate of an earlier line's number."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", "Rejected"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    audience_import = models.ForeignKey(
+        AudienceImport, on_delete=models.CASCADE, related_name="problems"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    line = models.PositiveIntegerField()
+    reason = models.TextField(blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    first_line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["audience_import", "kind", "line"], name="import_problem_line"
+            )
+        ]
+
+    def __str__(self):
+        return f"line {self.line}: {self.get_kind_display().lower()}"
 
 
 class ImageFormat(models.TextChoices):

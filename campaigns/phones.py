@@ -1,8 +1,11 @@
 """Phone numbers as marketers type them, turned into E.164 or a clear error."""
 
+import functools
 import re
 
 import phonenumbers
+
+from .regions import REGION_NAMES
 
 # Excel shows long numbers as e.g. 4.47911123456E+11 and saves them that way.
 EXCEL_SCIENTIFIC = re.compile(
@@ -64,8 +67,9 @@ def phone_normalize(raw: str, *, default_region: str) -> str:
     """Return the E.164 form of `raw`, or raise PhoneNumberError saying why not.
 
     Accepts spaces, dashes, dots and brackets, a leading `+` or `00`, numbers
-    without a country code (read in `default_region`) and Excel's scientific
-    notation when it kept every digit.
+    without a country code (read in `default_region`), numbers with their
+    country code but no `+` (`447911124001`) and Excel's scientific notation
+    when it kept every digit.
     """
     value = (raw or "").strip()
     if not value:
@@ -83,18 +87,75 @@ def phone_normalize(raw: str, *, default_region: str) -> str:
         raise PhoneNumberError(
             f"“{raw}” contains characters that are not part of a phone number."
         )
-    try:
-        parsed = phonenumbers.parse(compact, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise PhoneNumberError(f"“{raw}” is not a phone number.") from exc
-    if not phonenumbers.is_valid_number(parsed):
+    parsed = _valid_reading(compact, default_region)
+    if parsed is None:
         region_hint = (
             ""
             if compact.startswith("+")
-            else f" (read as a {default_region} number; add the country code)"
+            else f" as a {default_region} number or with a country code"
         )
         raise PhoneNumberError(f"“{raw}” is not a valid phone number{region_hint}.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parsed_if_valid(text: str, region: str | None):
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    # Most numbers belong to the region they are read in: checking that one
+    # first skips the search through every region sharing the country code
+    # (GB, GG, IM and JE for +44), the bulk of a large import's time.
+    if region and phonenumbers.is_valid_number_for_region(parsed, region):
+        return parsed
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+def _valid_reading(compact: str, default_region: str):
+    """The number `compact` stands for: as written in `default_region`, or
+    else, for digits without `+` (`447911124001`, as Excel keeps them), as an
+    international number with its country code; None when neither is valid.
+
+    The chosen country's reading comes first: it is what the marketer said
+    the file holds, and `07911…` or a US `2028675309` never start a country
+    code anyway.
+    """
+    national = _parsed_if_valid(compact, default_region)
+    if national is not None or compact.startswith("+"):
+        return national
+    if compact.startswith("0"):
+        return None
+    return _parsed_if_valid("+" + compact, None)
+
+
+def phone_search_term(term: str, *, default_region: str) -> str:
+    """What to look for among E.164 numbers when someone searches `term`.
+
+    A whole number in any spelling (`0044 7911 123456`, `447911123456`,
+    `+44 7911 123456`) becomes its E.164 form; a fragment keeps its digits and
+    `+` (`7911 123` finds every number containing 7911123); other text stays.
+    """
+    try:
+        return phone_normalize(term, default_region=default_region)
+    except PhoneNumberError:
+        pass
+    compact = "".join(ch for ch in term if ch.isdigit() or ch == "+")
+    return compact if len(compact) >= 4 and compact != term else term
+
+
+@functools.cache
+def phone_region_choices() -> list[tuple[str, str]]:
+    """Every country phone numbers are known for, as (code, "Name (+44)"),
+    by name: the choices of an import's country."""
+    choices = [
+        (
+            region,
+            f"{REGION_NAMES.get(region, region)} "
+            f"(+{phonenumbers.country_code_for_region(region)})",
+        )
+        for region in phonenumbers.SUPPORTED_REGIONS
+    ]
+    return sorted(choices, key=lambda choice: choice[1])
 
 
 def phone_region(e164: str) -> str | None:

@@ -4,6 +4,7 @@ Every variable is documented in `.env.example` and the README. Defaults run on a
 fresh machine (SQLite, the local Telesign sandbox); production secrets have none.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -256,6 +257,14 @@ IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=25_000_000)
 # Audience CSV import caps.
 AUDIENCE_CSV_MAX_BYTES = env.int("AUDIENCE_CSV_MAX_BYTES", default=50 * 1024 * 1024)
+# A check or import nobody has reported on for this long is queued again (its
+# worker died); an import's final write reports nothing until it commits.
+AUDIENCE_IMPORT_STALL_SECONDS = env.int("AUDIENCE_IMPORT_STALL_SECONDS", default=300)
+# Processes that read an audience file's phone numbers during its check
+# (1: the worker alone); a file of fewer rows than one batch uses none.
+AUDIENCE_IMPORT_CHECK_PROCESSES = env.int(
+    "AUDIENCE_IMPORT_CHECK_PROCESSES", default=min(2, os.cpu_count() or 1)
+)
 
 # Telesign. Without credentials the app talks to its own local sandbox.
 TELESIGN_CUSTOMER_ID = env.str("TELESIGN_CUSTOMER_ID", default="")

@@ -4,7 +4,7 @@ A message's outcome is a plan of timed steps (`scenarios`); its status at any
 moment is the last step due by then, whether or not its callback was sent
 (callbacks may be switched off or dropped on purpose). Times are the
 sandbox's: steps fall due after `delay × time_scale` real seconds, and their
-reports carry the provider time `start + delay`, as the callbacks do.
+reports carry that real time, `start + delay × time_scale`, as the callbacks do.
 """
 
 import threading
@@ -85,7 +85,7 @@ class MessageRecord:
             references=self.references,
             viber_code=step.viber_code,
             sms_code=step.sms_code,
-            at=self.start + timedelta(seconds=step.delay),
+            at=self.start + timedelta(seconds=step.delay * time_scale),
         )
         return {**body, "additional_info": {}}
 

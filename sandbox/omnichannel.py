@@ -161,17 +161,18 @@ class MessageCallbacks:
     def _schedule(self, start: datetime, start_monotonic: float, steps: list[Step]):
         self.record.planned(start, start_monotonic, steps)
         for step in steps:
+            # Dated when it is posted: a report from the future would skew
+            # every delivery time the app measures.
+            real_delay = step.delay * self.state.config.time_scale
             report = delivery_report(
                 reference_id=self.record.reference_id,
                 external_id=self.record.external_id,
                 references=self.record.references,
                 viber_code=step.viber_code,
                 sms_code=step.sms_code,
-                at=start + timedelta(seconds=step.delay),
+                at=start + timedelta(seconds=real_delay),
             )
-            self.state.callback_schedule(
-                step.delay * self.state.config.time_scale, report, self.callback_url
-            )
+            self.state.callback_schedule(real_delay, report, self.callback_url)
 
 
 def _viber_fallback_time(payload: dict) -> int:

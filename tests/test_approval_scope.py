@@ -108,6 +108,17 @@ def test_reimporting_known_numbers_with_new_values_withdraws_what_uses_them(worl
     assert "Back to draft" in withdrawal(world, "city").detail
 
 
+def test_reimporting_known_numbers_while_keeping_them_withdraws_nothing(world):
+    import_into(
+        world["author"],
+        world["vips"],
+        b"phone,city\n+447911200001,Lisbon\n",
+        existing="keep",
+    )
+    assert approved(world) == {"city", "plain", "locals", "others"}
+    assert world["ana"].attributes == Contact.objects.get(pk=world["ana"].pk).attributes
+
+
 def edit_contact(world, contact, **changes):
     fields = {
         "phone": contact.phone,

@@ -284,6 +284,8 @@ def import_audience(page, base, snap, tmp_path) -> None:
     audience_file.write_text(AUDIENCE_CSV)
     page.set_input_files("input[type=file]", str(audience_file))
     page.click("input[type=submit]")
+    # The worker checks the file; the page refreshes itself until it has.
+    page.wait_for_selector("#rows-valid")
     assert page.inner_text("#rows-valid") == "10"
     assert page.inner_text("#rows-rejected") == "2"
     rejected = page.inner_text("#rejected-rows")

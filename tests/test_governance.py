@@ -18,6 +18,7 @@ from .factories import (
     make_campaign,
     make_contact,
 )
+from .import_helpers import import_tasks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -143,13 +144,18 @@ def test_four_eyes_launch_waits_for_approval_and_an_edit_withdraws_it(
     assert Campaign.objects.get(pk=draft.pk).status == Campaign.Status.SENDING
 
 
-def import_into(client, audience, csv: bytes):
+def import_into(client, audience, csv: bytes, *, existing: str = "update"):
+    """Upload, check, confirm and import `csv` through the import pages (the
+    worker's part run here); the import's page once done."""
     answer = client.post(
         reverse("admin:campaigns_audience_import", args=[audience.pk]),
-        {"file": SimpleUploadedFile("more.csv", csv, "text/csv")},
+        {"file": SimpleUploadedFile("more.csv", csv, "text/csv"), "region": "GB"},
     )
     assert answer.status_code == 302, answer.content.decode()
-    return client.post(answer["Location"], {"confirm": "1"}, follow=True)
+    import_tasks_run()
+    client.post(answer["Location"], {"confirm": "1", "existing": existing})
+    import_tasks_run()
+    return client.get(answer["Location"])
 
 
 def test_contacts_imported_after_approval_withdraw_it_and_unschedule_the_campaign(

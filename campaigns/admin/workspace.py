@@ -1,23 +1,24 @@
 """The workspace a campaign is built from: images, contacts and audiences.
 
-An audience's contacts come in from a CSV file in two steps, each a page of the
-audience: upload (the file is stored and checked, nothing else is written),
-then check and confirm or discard. The rows a check rejected download as CSV.
+An audience's contacts come in from a CSV file: its pages are in
+`audience_imports`.
 """
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
 
 from .. import selectors, services
-from ..audience_csv import AudienceFileError, rejected_rows_csv
-from ..forms import AudienceImportUploadForm, ContactForm, ImageAssetForm
-from ..models import Audience, AudienceImport, Contact, ImageAsset
-from .base import AdminPage, CustomPagesMixin, ReadOnlyAdminMixin
+from ..forms import ContactForm, ImageAssetForm
+from ..models import Audience, Contact, ImageAsset
+from ..phones import phone_search_term
+from .audience_imports import (
+    IMPORT_PAGES,
+    AudienceImportInline,
+    AudienceImportPagesMixin,
+)
+from .base import CustomPagesMixin
 from .contact_messages import contact_messages_table
 
 
@@ -150,10 +151,11 @@ class ContactAdmin(admin.ModelAdmin):
         return contact_messages_table(obj) if obj.pk else "—"
 
     def get_search_results(self, request, queryset, search_term):
-        # Numbers are stored as E.164: let "+44 7911 123-456" find +447911123456.
-        compact = "".join(ch for ch in search_term if ch.isdigit() or ch == "+")
-        if compact and len(compact) >= 4 and compact != search_term:
-            search_term = compact
+        # Numbers are stored as E.164: "0044 7911 123-456", "447911123456" and
+        # "+44 7911 123456" all find +447911123456.
+        search_term = phone_search_term(
+            search_term, default_region=settings.DEFAULT_PHONE_REGION
+        )
         return super().get_search_results(request, queryset, search_term)
 
     # Saving and deleting go through the services: a change to who is messaged
@@ -194,51 +196,14 @@ class ContactAdmin(admin.ModelAdmin):
 # --- Audiences and CSV import -------------------------------------------------
 
 
-class AudienceImportInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = AudienceImport
-    fields = [
-        "file_name",
-        "status",
-        "rows_total",
-        "rows_valid",
-        "rows_rejected",
-        "contacts_created",
-        "members_added",
-        "uploaded_by",
-        "created_at",
-    ]
-    readonly_fields = fields
-    extra = 0
-    verbose_name_plural = "Import history"
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("campaigns.view_audience")
-
-
 @admin.register(Audience)
-class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
+class AudienceAdmin(AudienceImportPagesMixin, CustomPagesMixin, admin.ModelAdmin):
     list_display = ["name", "contact_count", "opted_out_count", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["contacts_link", "created_at"]
     fields = ["name", "description", "contacts_link", "created_at"]
     inlines = [AudienceImportInline]
-    custom_pages = (
-        AdminPage(
-            "<int:audience_id>/import/",
-            "import_upload_view",
-            "campaigns_audience_import",
-        ),
-        AdminPage(
-            "imports/<int:import_id>/",
-            "import_check_view",
-            "campaigns_audience_import_check",
-        ),
-        AdminPage(
-            "imports/<int:import_id>/rejected.csv",
-            "import_rejected_csv_view",
-            "campaigns_audience_import_rejected",
-        ),
-    )
+    custom_pages = IMPORT_PAGES
 
     def get_queryset(self, request):
         return selectors.audiences_with_counts()
@@ -273,119 +238,3 @@ class AudienceAdmin(CustomPagesMixin, admin.ModelAdmin):
             obj.contact_count,
             obj.opted_out_count,
         )
-
-    def has_import_permission(self, request) -> bool:
-        return request.user.has_perm("campaigns.change_audience") and (
-            request.user.has_perm("campaigns.add_contact")
-        )
-
-    def import_upload_view(self, request, audience_id):
-        audience = self.page_object(
-            audience_id, allowed=self.has_import_permission(request)
-        )
-        form = AudienceImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                audience_import, _ = services.audience_import_check(
-                    audience=audience,
-                    file_name=upload.name,
-                    content=upload.read(),
-                    user=request.user,
-                )
-            except AudienceFileError as exc:
-                form.add_error("file", str(exc))
-            else:
-                return HttpResponseRedirect(
-                    reverse(
-                        "admin:campaigns_audience_import_check",
-                        args=[audience_import.pk],
-                    )
-                )
-        return self.page_response(
-            request,
-            "admin/campaigns/audience/import_upload.html",
-            title=f"Import contacts into “{audience}”",
-            audience=audience,
-            form=form,
-            default_region=settings.DEFAULT_PHONE_REGION,
-        )
-
-    def import_check_view(self, request, import_id):
-        audience_import = self.page_object(
-            import_id,
-            allowed=self.has_import_permission(request),
-            queryset=AudienceImport.objects.select_related("audience"),
-        )
-        audience_url = reverse(
-            "admin:campaigns_audience_change", args=[audience_import.audience_id]
-        )
-        if request.method == "POST":
-            self._import_confirm_or_discard(request, audience_import)
-            return HttpResponseRedirect(audience_url)
-
-        parsed = None
-        if audience_import.status == AudienceImport.Status.CHECKED:
-            parsed = services.audience_import_parse(audience_import=audience_import)
-        return self.page_response(
-            request,
-            "admin/campaigns/audience/import_check.html",
-            title=f"Check “{audience_import.file_name}” before importing",
-            audience_import=audience_import,
-            audience_url=audience_url,
-            parsed=parsed,
-            preview_rows=parsed.rows[:10] if parsed else [],
-            rejected_rows=parsed.rejected[:500] if parsed else [],
-            duplicate_rows=parsed.duplicates[:500] if parsed else [],
-            nul_lines_shown=parsed.nul_lines[:20] if parsed else [],
-        )
-
-    def _import_confirm_or_discard(self, request, audience_import) -> None:
-        try:
-            if "confirm" in request.POST:
-                done = services.audience_import_confirm(
-                    audience_import=audience_import,
-                    actor=services.actor_from_request(request),
-                )
-                self.message_user(
-                    request,
-                    f"Imported {done.rows_valid} row(s): {done.contacts_created} "
-                    f"new contact(s), {done.members_added} added to "
-                    f"“{done.audience}”.",
-                    messages.SUCCESS,
-                )
-            else:
-                services.audience_import_discard(audience_import=audience_import)
-                self.message_user(request, "Import discarded.", messages.INFO)
-        except services.DomainError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-
-    def import_rejected_csv_view(self, request, import_id):
-        audience_import = self.page_object(
-            import_id,
-            allowed=self.has_import_permission(request),
-            queryset=AudienceImport.objects.all(),
-        )
-        if audience_import.status != AudienceImport.Status.CHECKED:
-            raise PermissionDenied("The file of this import is no longer kept.")
-        parsed = services.audience_import_parse(audience_import=audience_import)
-        response = HttpResponse(
-            rejected_rows_csv(parsed), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True,
-            filename=download_name(audience_import.file_name, "rejected.csv"),
-        )
-        return response
-
-
-def download_name(uploaded_name: str, suffix: str) -> str:
-    """A download's name after the uploaded file's (`list-rejected.csv`).
-
-    The uploaded name is the uploader's text: characters that cannot stand in
-    a header (CR, LF, other controls) are dropped; quotes and non-ASCII are
-    escaped by `content_disposition_header`.
-    """
-    stem = uploaded_name.rsplit(".", 1)[0]
-    stem = "".join(ch for ch in stem if ch.isprintable()).strip() or "audience"
-    return f"{stem}-{suffix}"

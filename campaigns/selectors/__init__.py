@@ -11,6 +11,7 @@
 - exports: the recipients CSV and formula-safe cells
 - health: the database and the task workers, for /health/
 - home: the marketer's home (sending now, scheduled, results, audiences, images)
+- imports: an audience import's problems, preview and rejected rows
 - timeline: one recipient's story and the callbacks that shaped it
 - personalisation: the fields an SMS text may use, and what is wrong with one
 
@@ -75,6 +76,11 @@ from .home import (
     campaign_result,
     campaign_sending_state,
     home_overview,
+)
+from .imports import (
+    audience_import_preview_rows,
+    audience_import_problems,
+    audience_import_rejected_csv,
 )
 from .personalisation import (
     audiences_fields,
@@ -141,6 +147,9 @@ __all__ = [
     "TimelineBucket",
     "TimelineStep",
     "TimesToDelivery",
+    "audience_import_preview_rows",
+    "audience_import_problems",
+    "audience_import_rejected_csv",
     "audience_target_contacts",
     "audiences_fields",
     "audiences_have_field",

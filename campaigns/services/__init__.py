@@ -4,6 +4,15 @@ Admin actions, API views, tasks and management commands call these and do
 nothing else of substance.
 """
 
+from .audience_imports import (
+    audience_import_check_run,
+    audience_import_confirm,
+    audience_import_discard,
+    audience_import_failed,
+    audience_import_run,
+    audience_import_upload,
+    audience_imports_resume_stalled,
+)
 from .callbacks import (
     CallbackOutcome,
     CallbackReceived,
@@ -58,10 +67,6 @@ from .sending import (
 from .workspace import (
     BULK_BATCH_SIZE,
     EnsuredLogin,
-    audience_import_check,
-    audience_import_confirm,
-    audience_import_discard,
-    audience_import_parse,
     audiences_delete,
     contact_save,
     contacts_delete,
@@ -84,10 +89,13 @@ __all__ = [
     "SendRunSummary",
     "TestSendResult",
     "actor_from_request",
-    "audience_import_check",
+    "audience_import_check_run",
     "audience_import_confirm",
     "audience_import_discard",
-    "audience_import_parse",
+    "audience_import_failed",
+    "audience_import_run",
+    "audience_import_upload",
+    "audience_imports_resume_stalled",
     "audiences_delete",
     "audit_record",
     "callback_authenticate",

@@ -4,7 +4,8 @@ Every ENGINE_TICK_SECONDS one tick runs somewhere (`engine_tick_claim` keeps
 it to one across workers): it starts scheduled campaigns whose time has come,
 recovers dead workers' claims, restarts stalled sending, completes finished
 campaigns, sends again unconfirmed recipients no callback came for
-(reconciling), applies deferred callbacks, asks Telesign about messages whose
+(reconciling), queues again audience imports whose worker died, applies
+deferred callbacks, asks Telesign about messages whose
 callbacks are late (lost callbacks) and refreshes due reports. Queuing the
 tick itself (`engine_tick_ensure`) is in `sending.scheduling`, beside the rest
 of what the services queue.
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Campaign, EngineState
+from .audience_imports import audience_imports_resume_stalled
 from .callbacks import callbacks_apply_pending, recipients_status_check
 from .reports import campaign_reports_refresh_due
 from .sending.claims import claims_expire, recipients_due
@@ -40,6 +42,7 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
         callbacks_apply_pending(max_seconds=2.0)
     checks = recipients_status_check(now=now, max_seconds=2.0)
     reports = campaign_reports_refresh_due(now=now)
+    imports = audience_imports_resume_stalled(now=now)
     return {
         "started": started,
         "requeued": requeued,
@@ -51,6 +54,7 @@ def engine_tick(*, now: datetime | None = None) -> dict[str, int]:
         "status_checked": checks.asked,
         "status_check_ended": checks.ended,
         "reports": reports,
+        "imports_resumed": imports,
     }
 
 

@@ -151,6 +151,13 @@ def campaigns_audience_grew(*, audience, added: int, actor: Actor | None) -> Non
 CONTACT_IDS_PER_QUERY = 500
 
 
+def approved_campaigns_not_started_exist() -> bool:
+    """Whether any approval could be withdrawn by a change to contacts."""
+    return Campaign.objects.filter(
+        approved_at__isnull=False, status__in=Campaign.EDITABLE_STATUSES
+    ).exists()
+
+
 def campaigns_contacts_changed(
     *,
     changes: Mapping[int, Collection[str] | None],

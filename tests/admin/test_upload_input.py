@@ -10,19 +10,29 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.http import parse_header_parameters
 
-from campaigns import services
 from campaigns.models import AudienceImport, Contact
 
 from ..factories import make_audience
+from ..import_helpers import import_checked, import_tasks_run
 
 pytestmark = pytest.mark.django_db
 
 
 def upload(client, audience, content: bytes, name: str = "list.csv"):
-    return client.post(
+    """Upload `content` and let the worker check it."""
+    response = client.post(
         reverse("admin:campaigns_audience_import", args=[audience.pk]),
-        {"file": SimpleUploadedFile(name, content, "text/csv")},
+        {"file": SimpleUploadedFile(name, content, "text/csv"), "region": "GB"},
     )
+    import_tasks_run()
+    return response
+
+
+def confirmed(client, check_url):
+    """Confirm a checked import, let the worker import it: the page then."""
+    client.post(check_url, {"confirm": "1"})
+    import_tasks_run()
+    return client.get(check_url)
 
 
 def test_numbers_too_large_for_any_phone_are_row_errors_and_the_rest_imports(
@@ -35,13 +45,15 @@ def test_numbers_too_large_for_any_phone_are_row_errors_and_the_rest_imports(
     check_url = uploaded["Location"]
 
     page = marketer_client.get(check_url)
-    rejected = {row.line: row.reason for row in page.context["parsed"].rejected}
+    rejected = {row.line: row.reason for row in page.context["rejected_rows"]}
     assert set(rejected) == {3, 4}
     assert all("more digits than any phone number" in r for r in rejected.values())
-    download = marketer_client.get(check_url + "rejected.csv").content.decode()
+    download = b"".join(
+        marketer_client.get(check_url + "rejected.csv").streaming_content
+    ).decode()
     assert "1E+4400" in download and "1E+9999999" in download
 
-    done = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
+    done = confirmed(marketer_client, check_url)
     assert "1 new contact(s), 1 added" in done.content.decode()
     assert list(audience.contacts.values_list("phone", flat=True)) == ["+447911123456"]
 
@@ -67,7 +79,7 @@ def test_nul_characters_are_removed_noted_and_the_import_completes(marketer_clie
     assert '<strong id="rows-valid">3</strong>' in page
     assert "\x00" not in page
 
-    done = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
+    done = confirmed(marketer_client, check_url)
     assert done.status_code == 200
     assert "3 new contact(s), 3 added" in done.content.decode()
     assert AudienceImport.objects.get().status == AudienceImport.Status.IMPORTED
@@ -120,7 +132,9 @@ def test_an_upload_over_the_limit_is_refused_without_being_read(
     def parse_never(*args, **kwargs):
         raise AssertionError("an over-limit file must not be parsed")
 
-    monkeypatch.setattr("campaigns.services.workspace.audience_csv_parse", parse_never)
+    monkeypatch.setattr(
+        "campaigns.services.audience_imports.check.AudienceCsvReader", parse_never
+    )
     audience = make_audience()
     response, peak = post_streamed(
         marketer_client,
@@ -181,11 +195,8 @@ def test_the_rejected_rows_download_is_named_safely_after_the_upload(
     marketer_client, marketer, file_name, download_name
 ):
     audience = make_audience()
-    audience_import, _ = services.audience_import_check(
-        audience=audience,
-        file_name=file_name,
-        content=b"phone\n07911123456\nnot a number\n",
-        user=marketer,
+    audience_import = import_checked(
+        audience, b"phone\n07911123456\nnot a number\n", file_name=file_name
     )
     response = marketer_client.get(
         reverse("admin:campaigns_audience_import_rejected", args=[audience_import.pk])
@@ -197,4 +208,4 @@ def test_the_rejected_rows_download_is_named_safely_after_the_upload(
     disposition, params = parse_header_parameters(header)
     assert disposition == "attachment"
     assert params == {"filename": download_name}
-    assert b"not a number" in response.content
+    assert b"not a number" in b"".join(response.streaming_content)

@@ -11,6 +11,7 @@ from PIL import Image
 from campaigns.models import AudienceImport, Contact, ImageAsset
 
 from ..factories import image_bytes, make_audience, make_contact
+from ..import_helpers import import_tasks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -65,28 +66,105 @@ def test_bulk_opt_out_and_opt_in_actions(marketer_client):
     assert Contact.objects.filter(opted_out_at__isnull=True).count() == 2
 
 
+@pytest.mark.parametrize(
+    "search", ["0044 7911 123456", "+44 7911 123456", "447911123456", "7911 123"]
+)
+def test_contact_search_finds_a_number_in_any_spelling(marketer_client, search):
+    make_contact("+447911123456", name="Ana")
+    make_contact("+447700900123", name="Ben")
+    page = marketer_client.get(
+        reverse("admin:campaigns_contact_changelist"), {"q": search}
+    ).content.decode()
+    assert "+447911123456" in page
+    assert "+447700900123" not in page
+
+
 def test_csv_import_upload_check_confirm(marketer_client):
     audience = make_audience("Newsletter")
     csv = b"phone;first_name\n07911 123456;Ana\n0044 7911 123457;Ben\n3.8E+11;Cy\n"
     response = marketer_client.post(
         reverse("admin:campaigns_audience_import", args=[audience.pk]),
-        {"file": SimpleUploadedFile("list.csv", csv, "text/csv")},
+        {"file": SimpleUploadedFile("list.csv", csv, "text/csv"), "region": "GB"},
     )
     assert response.status_code == 302
     check_url = response["Location"]
+    checking = marketer_client.get(check_url).content.decode()
+    assert 'data-status="checking"' in checking
+    assert '<meta http-equiv="refresh"' in checking
+    assert "<progress" in checking
+    import_tasks_run()
+
     page = marketer_client.get(check_url).content.decode()
     assert "shortened by Excel" in page
     assert '<strong id="rows-valid">2</strong>' in page
+    assert '<meta http-equiv="refresh"' not in page
     assert Contact.objects.count() == 0  # nothing written before confirmation
 
     rejected = marketer_client.get(check_url + "rejected.csv")
     assert rejected["Content-Type"].startswith("text/csv")
-    assert b"3.8E+11" in rejected.content and b"shortened by Excel" in rejected.content
+    body = b"".join(rejected.streaming_content)
+    assert b"3.8E+11" in body and b"shortened by Excel" in body
 
-    done = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
-    assert "2 new contact(s), 2 added" in done.content.decode()
+    importing = marketer_client.post(check_url, {"confirm": "1"}, follow=True)
+    assert "Importing 0 of 2 row(s)" in importing.content.decode()
+    import_tasks_run()
+    done = marketer_client.get(check_url).content.decode()
+    assert "2 new contact(s), 2 added" in done
     assert audience.contacts.count() == 2
     assert AudienceImport.objects.get().status == AudienceImport.Status.IMPORTED
+    history = marketer_client.get(
+        reverse("admin:campaigns_audience_change", args=[audience.pk])
+    ).content.decode()
+    assert "Done: 2 new, 0 updated, 2 added to the audience" in history
+
+
+def test_the_upload_page_offers_every_country_the_setting_chosen(
+    marketer_client, settings
+):
+    settings.DEFAULT_PHONE_REGION = "UA"
+    audience = make_audience()
+    page = marketer_client.get(
+        reverse("admin:campaigns_audience_import", args=[audience.pk])
+    ).content.decode()
+    assert '<option value="UA" selected>Ukraine (+380)</option>' in page
+    assert '<option value="GB">United Kingdom (+44)</option>' in page
+
+
+def test_the_chosen_country_reads_the_files_national_numbers(marketer_client):
+    audience = make_audience()
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {
+            "file": SimpleUploadedFile("fr.csv", b"phone\n06 12 34 56 78\n"),
+            "region": "FR",
+        },
+    )
+    import_tasks_run()
+    page = marketer_client.get(response["Location"]).content.decode()
+    assert '<strong id="rows-valid">1</strong>' in page
+    assert "read as numbers of <strong>France (+33)</strong>" in page
+
+
+def test_the_check_page_asks_about_known_contacts_the_file_changes(marketer_client):
+    make_contact("+447911123456", name="Ana", attributes={"city": "Porto"})
+    audience = make_audience()
+    response = marketer_client.post(
+        reverse("admin:campaigns_audience_import", args=[audience.pk]),
+        {
+            "file": SimpleUploadedFile("l.csv", b"phone,name\n07911123456,Ben\n"),
+            "region": "GB",
+        },
+    )
+    import_tasks_run()
+    page = marketer_client.get(response["Location"]).content.decode()
+    assert '<strong id="contacts-changing">1</strong>' in page
+    assert "1 contact(s) already known have another name" in page
+    assert 'value="keep" id="id_existing_0" checked' in page
+    marketer_client.post(response["Location"], {"confirm": "1", "existing": "keep"})
+    import_tasks_run()
+    assert Contact.objects.get(phone="+447911123456").name == "Ana"
+    done = marketer_client.get(response["Location"]).content.decode()
+    assert "1 known contact(s) kept their name and fields" in done
 
 
 def test_unreadable_csv_is_refused_on_the_upload_page(marketer_client):

@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -118,11 +119,33 @@ def test_viber_gives_up_after_the_fallback_time_and_sms_follows(calling_back, re
     sms = delivered["channel_status"][1]["sms"]
     assert (viber["code"], failed["status"]["code"]) == (3056, 3001)
     assert (sms["code"], delivered["status"]["code"]) == (3000, 3000)
-    # Report times are in provider seconds, before the time scale applies.
+    # Report times are real: 4 provider seconds at the sandbox's time scale.
     elapsed = parse_provider_time(sms["updated_on"]) - parse_provider_time(
         viber["updated_on"]
     )
-    assert elapsed.total_seconds() == pytest.approx(4, abs=0.01)
+    scale = calling_back.state.config.time_scale
+    assert elapsed.total_seconds() == pytest.approx(4 * scale, abs=0.002)
+
+
+def test_reports_are_dated_when_they_are_posted_not_in_provider_time(
+    calling_back, receiver
+):
+    # At a time scale below 1 a 34-provider-second plan lasts a third of a
+    # second: its reports must not be dated half a minute ahead.
+    assert calling_back.state.config.time_scale < 1
+    sent_at = datetime.now(UTC)
+    send(calling_back, "+447911123453", fallback_time=30)
+    reports = receiver.wait_for(2)
+    received_at = datetime.now(UTC)
+    for report in reports:
+        stamps = [report["status"]["updated_on"]] + [
+            entry["updated_on"]
+            for channel in report["channel_status"]
+            for entry in channel.values()
+        ]
+        for stamp in stamps:
+            moment = parse_provider_time(stamp)
+            assert sent_at - timedelta(seconds=1) <= moment <= received_at, stamp
 
 
 def test_a_messages_own_callback_url_wins(calling_back, receiver):

@@ -20,9 +20,21 @@ from ...models import EngineState
 _entry_points: dict[str, Task] = {}
 
 
-def task_entry_points_register(*, campaign_send: Task, engine_tick: Task) -> None:
-    """Name the tasks that run a campaign's send slice and the engine's tick."""
-    _entry_points.update(campaign_send=campaign_send, engine_tick=engine_tick)
+def task_entry_points_register(
+    *,
+    campaign_send: Task,
+    engine_tick: Task,
+    audience_import_check: Task,
+    audience_import_run: Task,
+) -> None:
+    """Name the tasks that run a campaign's send slice, the engine's tick and
+    an audience import's check and import."""
+    _entry_points.update(
+        campaign_send=campaign_send,
+        engine_tick=engine_tick,
+        audience_import_check=audience_import_check,
+        audience_import_run=audience_import_run,
+    )
 
 
 def _entry_point(name: str) -> Task:
@@ -65,3 +77,17 @@ def engine_tick_ensure() -> bool:
         return False
     engine_tick_enqueue()
     return True
+
+
+# The import tasks are queued in the database, in the transaction that
+# changes the import's status: both are committed, or neither.
+
+
+def audience_import_check_enqueue(*, import_id: int) -> None:
+    """Queue the check of an uploaded audience file."""
+    _entry_point("audience_import_check").enqueue(import_id)
+
+
+def audience_import_run_enqueue(*, import_id: int) -> None:
+    """Queue the import of a confirmed audience file."""
+    _entry_point("audience_import_run").enqueue(import_id)
