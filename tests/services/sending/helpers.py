@@ -1,7 +1,9 @@
 """What the sending tests share: audiences of numbered contacts, a Telesign
 client that retries quickly, one send run, a launched campaign."""
 
-from django.db import close_old_connections
+import threading
+
+from django.db import close_old_connections, connection
 
 from campaigns.models import Campaign
 from campaigns.services import sending
@@ -37,3 +39,18 @@ def launched(count: int, **fields) -> Campaign:
 def status_of(campaign) -> str:
     close_old_connections()
     return Campaign.objects.get(pk=campaign.pk).status
+
+
+def running_in_thread(campaign, **options) -> threading.Thread:
+    """A send run started in a thread of its own, as a worker runs beside
+    the person pausing or cancelling; its connection closes when it ends."""
+
+    def work():
+        try:
+            run(campaign, **options)
+        finally:
+            connection.close()  # a thread's connection would outlive the test
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    return worker

@@ -1,18 +1,16 @@
 """Pause, resume and cancel, by a person or by the engine itself."""
 
-import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from campaigns.models import Campaign, Recipient
 from campaigns.services import DomainError, sending
 
 from ...factories import make_campaign
 from ...sandbox_helpers import ledger
-from .helpers import audience_of, fast_client, run
+from .helpers import audience_of, fast_client, run, running_in_thread
 
 pytestmark = pytest.mark.django_db
 RS = Recipient.SendStatus
@@ -24,14 +22,7 @@ def test_pause_takes_effect_within_seconds_and_resume_finishes(sandbox):
     campaign = make_campaign([audience_of(80)], max_send_rate=20)
     sending.campaign_launch(campaign=campaign)
 
-    def work():
-        try:
-            run(campaign)
-        finally:
-            connection.close()  # a thread's connection would outlive the test
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = running_in_thread(campaign)
     time.sleep(1.0)
     sending.campaign_pause(campaign=campaign)
     paused_at = time.monotonic()
@@ -91,14 +82,7 @@ def test_cancelling_a_throttled_campaign_leaves_nobody_pending_and_sends_nothing
     campaign = make_campaign([audience_of(40)], max_send_rate=2)
     sending.campaign_launch(campaign=campaign)
 
-    def work():
-        try:
-            run(campaign, concurrency=8)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = running_in_thread(campaign, concurrency=8)
     time.sleep(3.0)
     sending.campaign_cancel(campaign=campaign)
     cancelled_at = time.time()
@@ -151,14 +135,7 @@ def test_a_resumed_slow_campaign_sends_again_within_two_seconds(sandbox):
     campaign = make_campaign([audience_of(30)], max_send_rate=1)
     sending.campaign_launch(campaign=campaign)
 
-    def work():
-        try:
-            run(campaign, concurrency=16)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = running_in_thread(campaign, concurrency=16)
     time.sleep(2.5)
     sending.campaign_pause(campaign=campaign)
     worker.join(timeout=10)
@@ -167,8 +144,7 @@ def test_a_resumed_slow_campaign_sends_again_within_two_seconds(sandbox):
 
     sending.campaign_resume(campaign=campaign)
     resumed_at = time.time()
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = running_in_thread(campaign, concurrency=16)
     try:
         deadline = time.monotonic() + 5
         while ledger(sandbox)["accepted"] == sent_before:
