@@ -25,7 +25,7 @@ import time
 
 from .common import ROOT, machine, prepare_database
 
-PG_DATABASE = "wt_imports_bench"
+PG_DATABASE = "campaigns_import_bench"
 # UK mobile numbers from +44 7100 000000: all of +44 71xx xxxxxx to 73xx are
 # valid (phonenumbers' pattern 7[1-3]\d{8}), so any run's rows are.
 FIRST_MOBILE = 7_100_000_000
