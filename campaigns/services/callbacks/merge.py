@@ -247,3 +247,23 @@ def earliest_times(recipient: Recipient, report: DeliveryReport) -> None:
             )
         if channel.channel == Channel.VIBER and channel.code == READ_CODE:
             recipient.read_at = earliest(recipient.read_at, channel.updated_on)
+
+
+FINAL_STATUS_UNKNOWN = 3039  # Telesign's "Final status unknown"
+
+
+def final_status_unknown_merge(
+    *, recipient: Recipient, attempts: dict[str, ChannelAttempt], description: str
+) -> None:
+    """Conclude a message nobody will report on as Telesign's own 3039 "final
+    status unknown", by the same rules as a callback: a real report that
+    still comes wins (same rank, and the conclusion has no time)."""
+    conclusion = DeliveryReport(
+        reference_id=recipient.reference_id or "",
+        external_id=recipient.external_id,
+        code=FINAL_STATUS_UNKNOWN,
+        description=description,
+        last_channel="",
+        updated_on=None,
+    )
+    report_merge(recipient=recipient, attempts=attempts, report=conclusion)

@@ -30,7 +30,6 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from ...models import CallbackEvent, Campaign, CampaignReport, EngineState, Recipient
-from ...telesign.callbacks import DeliveryReport
 from ...telesign.client import TelesignClient
 from ...telesign.config import client_from_settings
 from ...telesign.status import (
@@ -47,7 +46,6 @@ logger = logging.getLogger(__name__)
 RS = Recipient.SendStatus
 END = Recipient.StatusCheckEnd
 
-FINAL_STATUS_UNKNOWN = 3039  # Telesign's "Final status unknown"
 ENDED_BECAUSE = {
     END.EXPIRED: "Final status unknown: no delivery report came, and Telesign "
     "keeps a message's status only 12 hours.",
@@ -266,16 +264,11 @@ def recipient_status_check_end(
         )
         if locked is None:
             return False
-        conclusion = DeliveryReport(
-            reference_id=locked.reference_id,
-            external_id=locked.external_id,
-            code=FINAL_STATUS_UNKNOWN,
+        merge.final_status_unknown_merge(
+            recipient=locked,
+            attempts={a.channel: a for a in locked.attempts.all()},
             description=ENDED_BECAUSE[end],
-            last_channel="",
-            updated_on=None,
         )
-        attempts = {a.channel: a for a in locked.attempts.all()}
-        merge.report_merge(recipient=locked, attempts=attempts, report=conclusion)
         locked.status_check_end = end
         locked.status_checked_at = now
         locked.save(

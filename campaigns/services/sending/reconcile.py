@@ -31,7 +31,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ...models import AuditEntry, CallbackEvent, Campaign, CampaignReport, Recipient
-from ...telesign.callbacks import DeliveryReport
 from ..callbacks import merge
 from ..governance import audit_record
 from .scheduling import send_tasks_enqueue
@@ -39,7 +38,6 @@ from .scheduling import send_tasks_enqueue
 logger = logging.getLogger(__name__)
 
 RS = Recipient.SendStatus
-FINAL_STATUS_UNKNOWN = 3039  # Telesign's "Final status unknown"
 CLOSED_BECAUSE = (
     "Final status unknown: the request may have reached Telesign, no callback "
     "came, and the campaign was cancelled, so it was not sent again."
@@ -171,16 +169,11 @@ def _close(*, campaign: Campaign, ids: list[int]) -> int:
             .select_related("campaign")
             .filter(pk__in=ids, send_status=RS.UNCONFIRMED, outcome="pending")
         ):
-            report = DeliveryReport(
-                reference_id=recipient.reference_id or "",
-                external_id=recipient.external_id,
-                code=FINAL_STATUS_UNKNOWN,
+            merge.final_status_unknown_merge(
+                recipient=recipient,
+                attempts={a.channel: a for a in recipient.attempts.all()},
                 description=CLOSED_BECAUSE,
-                last_channel="",
-                updated_on=None,
             )
-            attempts = {a.channel: a for a in recipient.attempts.all()}
-            merge.report_merge(recipient=recipient, attempts=attempts, report=report)
             recipient.send_status = RS.UNCONFIRMED  # never reported as accepted
             recipient.save(update_fields=[*merge.RECIPIENT_CALLBACK_FIELDS])
             closed += 1
