@@ -1,8 +1,9 @@
-"""Marking recipients in flight as their requests leave: one prepared UPDATE.
+"""Marking recipients in flight as their requests leave, and reserving send
+slots on PostgreSQL: one prepared statement each.
 
-The send loop runs it for every few requests, so it is written once here
-instead of compiled by the ORM each time (the ORM's version of the same
-update, `recipients_mark_in_flight_orm`, is what the test compares it to).
+The send loop runs them for every few requests, so they are written once here
+instead of compiled by the ORM each time; tests/db/test_departures.py
+compares each with the same update by the ORM.
 """
 
 from datetime import datetime, timedelta
@@ -55,15 +56,17 @@ def send_slots_reserve_postgres(
     table = connection.ops.quote_name(Campaign._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
+            # clock_timestamp(), not a time read before the statement: the time
+            # once the row lock is ours, as the ORM version reads it, so a wait
+            # for the lock cannot start this group's slots in the past.
             f"UPDATE {table} SET next_send_slot_at ="  # noqa: S608 - names from model metadata
-            " GREATEST(%s, COALESCE(next_send_slot_at, %s))"
+            " GREATEST(clock_timestamp(),"
+            " COALESCE(next_send_slot_at, clock_timestamp()))"
             " + make_interval(secs => %s / (max_send_rate * %s)),"
             " last_activity_at = %s"
             " WHERE id = %s AND status = %s"
             " RETURNING next_send_slot_at, max_send_rate",
             [
-                now,
-                now,
                 float(count),
                 headroom,
                 now,

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection  # noqa: F401 - read by the skipif conditions
+from django.db.models import Exists
 from django.utils import timezone
 
 from campaigns.db.departures import (
@@ -14,7 +15,6 @@ from campaigns.db.departures import (
 from campaigns.models import Campaign, Recipient
 from campaigns.services.sending.slots import (
     RATE_HEADROOM,
-    recipients_mark_in_flight_orm,
     send_slots_reserve,
     send_slots_reserve_orm,
 )
@@ -47,6 +47,21 @@ def recipients(campaign, prefix: str) -> list[Recipient]:
         )
         for i, (worker, status) in enumerate(rows)
     ]
+
+
+def recipients_mark_in_flight_orm(
+    *, campaign_id: int, ids: list[int], worker_id: str
+) -> set[int]:
+    """The prepared mark's update, by the ORM."""
+    sending = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)
+    Recipient.objects.filter(
+        Exists(sending), id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
+    ).update(send_status=RS.IN_FLIGHT, claimed_at=timezone.now())
+    return set(
+        Recipient.objects.filter(
+            id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
+        ).values_list("id", flat=True)
+    )
 
 
 def state(rows: list[Recipient]) -> list[tuple]:

@@ -21,7 +21,6 @@ the network between us and Telesign.
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists
 from django.utils import timezone
 
 from ...db import departures
@@ -93,22 +92,6 @@ def recipients_mark_in_flight(
     after a pause or cancel commits, nothing more leaves."""
     return departures.recipients_mark_in_flight(
         campaign_id=campaign_id, ids=ids, worker_id=worker_id, now=timezone.now()
-    )
-
-
-def recipients_mark_in_flight_orm(
-    *, campaign_id: int, ids: list[int], worker_id: str
-) -> set[int]:
-    """The same update as `recipients_mark_in_flight`, by the ORM: what the
-    prepared statement in `campaigns.db.departures` is tested against."""
-    sending = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)
-    Recipient.objects.filter(
-        Exists(sending), id__in=ids, claimed_by=worker_id, send_status=RS.CLAIMED
-    ).update(send_status=RS.IN_FLIGHT, claimed_at=timezone.now())
-    return set(
-        Recipient.objects.filter(
-            id__in=ids, claimed_by=worker_id, send_status=RS.IN_FLIGHT
-        ).values_list("id", flat=True)
     )
 
 
