@@ -104,7 +104,7 @@ class SendLoop:
     `concurrency` threads send (`_sender`); this thread does all the database
     work, so the database is never on the path of a request. A recipient goes
     claimed (`pending`) → slot reserved (`scheduled`, still claimed) → in
-    flight (`on_wire`): it is marked in flight only when its slot is due and a
+    flight (`sending`): it is marked in flight only when its slot is due and a
     thread is free, together with writing the answers that freed the threads,
     so at most `concurrency` recipients are ever in flight and a crash leaves
     only those unconfirmed.
@@ -149,16 +149,20 @@ class SendLoop:
         )
         self.ready: queue.SimpleQueue = queue.SimpleQueue()  # in flight, to send
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
-        self.on_wire = 0  # marked in flight and not answered yet
+        # Marked in flight and handed to a thread, not answered yet.
+        self.sending: dict[int, ClaimedRecipient] = {}
         self.attempts: dict[int, int] = {}
         self.results: list[tuple[int, SendResult]] = []
         self.unsent: list[int] = []  # in flight, never left: give back
         self.late: list[int] = []  # in flight, missed their slot: new slot
         self.pending: deque[ClaimedRecipient] = deque()  # claimed, no slot yet
         self.scheduled: deque[tuple[float, ClaimedRecipient]] = deque()
-        self.by_id: dict[int, ClaimedRecipient] = {}
         self.unmarked: list[int] = []  # could not be marked in flight
         self.last_check = 0.0
+        # Failures seen here that call for a look before the second is up.
+        self.enough_to_pause = max(
+            1, settings.AUTO_PAUSE_MIN_SENDS * settings.AUTO_PAUSE_FAILURE_RATE
+        )
         self.rejected_at_last_check = 0
         # Checked for orphaned callbacks every second.
         self.new_references: list[str] = []
@@ -251,7 +255,7 @@ class SendLoop:
     def collect(self, recipient_id: int, result: SendResult | str | None) -> None:
         """Take one answer (None: the request never left; LATE: it missed its
         slot)."""
-        self.on_wire -= 1
+        recipient = self.sending.pop(recipient_id)
         if result is None:
             self.unsent.append(recipient_id)
             return
@@ -259,7 +263,7 @@ class SendLoop:
             # Unmarked (back to claimed) by the next flush, which comes before
             # any new mark; meanwhile it waits for a new slot.
             self.late.append(recipient_id)
-            self.pending.appendleft(self.by_id[recipient_id])
+            self.pending.appendleft(recipient)
             return
         self.results.append((recipient_id, result))
         summary = self.summary
@@ -285,10 +289,10 @@ class SendLoop:
         failures. False once the loop must stop. Healthy sending is not held
         up by a count of recent failures every few answers."""
         failed_here = self.summary.rejected - self.rejected_at_last_check
-        enough_to_pause = max(
-            1, settings.AUTO_PAUSE_MIN_SENDS * settings.AUTO_PAUSE_FAILURE_RATE
-        )
-        if time.monotonic() - self.last_check <= 1.0 and failed_here < enough_to_pause:
+        if (
+            time.monotonic() - self.last_check <= 1.0
+            and failed_here < self.enough_to_pause
+        ):
             return True
         self.last_check = time.monotonic()
         self.rejected_at_last_check = self.summary.rejected
@@ -324,7 +328,6 @@ class SendLoop:
             if claimed:  # else all failed for an empty SMS: claim the next ones
                 break
         self.pending.extend(claimed)
-        self.by_id.update((r.id, r) for r in claimed)
         self.attempts.update((r.id, r.send_attempts) for r in claimed)
         return True
 
@@ -378,6 +381,10 @@ class SendLoop:
 
     def restore(self, held: tuple) -> None:
         self.results, self.unsent, self.late, self.pending, self.scheduled = held
+
+    @property
+    def on_wire(self) -> int:
+        return len(self.sending)
 
     def free_threads(self) -> int:
         """Threads free to take work now. Answers that come in while one
@@ -440,7 +447,7 @@ class SendLoop:
                 send_callback_url=self.send_callback,
             )
             self.ready.put((recipient.id, message, due))
-            self.on_wire += 1
+            self.sending[recipient.id] = recipient
         if len(marked) < len(group):
             self.last_check = 0.0  # look at the campaign on the next turn
 

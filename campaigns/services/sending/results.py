@@ -15,6 +15,7 @@ from ...models import CallbackEvent, Campaign, Recipient
 from ...telesign import SendResult, SendStatus
 from ..callbacks import callback_orphans_apply
 from .lifecycle import campaign_pause_by_engine
+from .reconcile import reconciling_enabled
 
 RS = Recipient.SendStatus
 ACTIVE_SEND_STATUSES = Recipient.ACTIVE_SEND_STATUSES
@@ -154,7 +155,7 @@ def campaign_complete_if_done(*, campaign_id: int) -> bool:
     """Mark a sending campaign completed once nobody is left to send (with
     reconciling on, unconfirmed recipients may still be sent again)."""
     busy_statuses = list(ACTIVE_SEND_STATUSES)
-    if settings.SEND_RECONCILE_AFTER != 0:
+    if reconciling_enabled():
         busy_statuses.append(RS.UNCONFIRMED)
     busy = Recipient.objects.filter(
         campaign_id=campaign_id,
