@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Recipient
 
 from ..factories import campaign_form_data, make_audience, make_campaign, make_contact
+from ..report_helpers import make_recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +179,21 @@ def test_line_breaks_are_stored_as_the_counter_counts_them(marketer_client, reco
     assert Campaign.objects.get(name="New campaign").sms_text == "Hi\nthere"
 
 
+def campaign_added_for_nine(client, records) -> Campaign:
+    """A campaign added through the form to start 3 Dec 2030 at 09:00, as the
+    person typed it in their zone."""
+    client.post(
+        reverse("admin:campaigns_campaign_add"),
+        campaign_form_data(
+            records["imageasset"].pk,
+            audiences=[records["audience"].pk],
+            scheduled_at_0="2030-12-03",
+            scheduled_at_1="09:00",
+        ),
+    )
+    return Campaign.objects.get(name="New campaign")
+
+
 def test_scheduled_start_is_entered_and_shown_in_the_workspace_zone(
     marketer_client, records, settings, sandbox
 ):
@@ -187,16 +203,7 @@ def test_scheduled_start_is_entered_and_shown_in_the_workspace_zone(
         add.content.decode()
     )
     assert "UTC" not in add.content.decode()
-    marketer_client.post(
-        reverse("admin:campaigns_campaign_add"),
-        campaign_form_data(
-            records["imageasset"].pk,
-            audiences=[records["audience"].pk],
-            scheduled_at_0="2030-12-03",
-            scheduled_at_1="09:00",
-        ),
-    )
-    campaign = Campaign.objects.get(name="New campaign")
+    campaign = campaign_added_for_nine(marketer_client, records)
     assert campaign.scheduled_at == dt.datetime(2030, 12, 3, 7, 0, tzinfo=dt.UTC)
     launch = reverse("admin:campaigns_campaign_launch", args=[campaign.pk])
     assert "Starts 3 Dec 09:00 Europe/Kyiv." in (
@@ -241,15 +248,8 @@ def test_the_campaign_page_counts_recipients_waiting_for_their_window(
         send_window_end=dt.time(21),
     )
     later = timezone.now() + dt.timedelta(hours=3)
-    for n in range(3):
-        contact = make_contact()
-        Recipient.objects.create(
-            campaign=campaign,
-            contact=contact,
-            phone=contact.phone,
-            external_id=f"w{n}",
-            next_attempt_at=later,
-        )
+    for _ in range(3):
+        make_recipient(campaign, make_contact(), next_attempt_at=later)
     page = marketer_client.get(
         reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     ).content.decode()
@@ -269,16 +269,7 @@ def test_a_marketer_works_in_their_own_time_zone(
     marketer_client.post(page, {"time_zone": "America/New_York"})
     add = marketer_client.get(reverse("admin:campaigns_campaign_add")).content.decode()
     assert "Date and time in America/New_York" in add
-    marketer_client.post(
-        reverse("admin:campaigns_campaign_add"),
-        campaign_form_data(
-            records["imageasset"].pk,
-            audiences=[records["audience"].pk],
-            scheduled_at_0="2030-12-03",
-            scheduled_at_1="09:00",
-        ),
-    )
-    campaign = Campaign.objects.get(name="New campaign")
+    campaign = campaign_added_for_nine(marketer_client, records)
     assert campaign.scheduled_at == dt.datetime(2030, 12, 3, 14, 0, tzinfo=dt.UTC)
     launch = reverse("admin:campaigns_campaign_launch", args=[campaign.pk])
     assert "Starts 3 Dec 09:00 America/New_York." in (
@@ -298,15 +289,8 @@ def test_the_campaign_page_says_where_recipients_are_in_a_marketers_words(
     RS = Recipient.SendStatus
     queued_before = Recipient.objects.filter(campaign=campaign).count()
     statuses = [RS.QUEUED] * 3 + [RS.CLAIMED] * 2 + [RS.IN_FLIGHT]
-    for n, status in enumerate(statuses):
-        contact = make_contact()
-        Recipient.objects.create(
-            campaign=campaign,
-            contact=contact,
-            phone=contact.phone,
-            external_id=f"p{n}",
-            send_status=status,
-        )
+    for status in statuses:
+        make_recipient(campaign, make_contact(), send_status=status)
     page = marketer_client.get(
         reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     ).content.decode()
